@@ -1,0 +1,1 @@
+"""The ``iamd`` command line: ``main.py`` dispatches, one module per subcommand."""

@@ -1,0 +1,176 @@
+"""The one hierarchy of AWS errors that iamd returns.
+
+Every error a client can see is a subclass of ServiceError with the AWS error code, the
+HTTP status and whether the fault is the sender's (Type ``Sender``) or ours (``Receiver``).
+Operations raise these; only the wire layer renders them. Lower layers raise narrow errors
+of their own (``PolicyError`` in ``iamd.policy`` for example) that are translated to one of
+these exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ServiceError(Exception):
+    """An error with an AWS error code, rendered by the wire layer as an ErrorResponse."""
+
+    code: ClassVar[str] = "InternalFailure"
+    http_status: ClassVar[int] = 500
+    sender_fault: ClassVar[bool] = False
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class _SenderError(ServiceError):
+    http_status = 400
+    sender_fault = True
+
+
+class InternalFailure(ServiceError):
+    code = "InternalFailure"
+    http_status = 500
+    default_message = "An internal error occurred; the request id identifies it in the server's log."
+
+
+class ServiceUnavailable(ServiceError):
+    code = "ServiceUnavailable"
+    http_status = 503
+    default_message = "The service is unavailable. Please try again later."
+
+
+class ValidationError(_SenderError):
+    code = "ValidationError"
+
+
+class InvalidAction(_SenderError):
+    code = "InvalidAction"
+
+
+class MissingAction(_SenderError):
+    code = "MissingAction"
+    default_message = "Missing Action"
+
+
+class MissingParameter(_SenderError):
+    code = "MissingParameter"
+
+
+class InvalidParameterValue(_SenderError):
+    code = "InvalidParameterValue"
+
+
+class InvalidParameterCombination(_SenderError):
+    code = "InvalidParameterCombination"
+
+
+class InvalidInput(_SenderError):
+    code = "InvalidInput"
+
+
+class MalformedPolicyDocument(_SenderError):
+    code = "MalformedPolicyDocument"
+
+
+class PackedPolicyTooLarge(_SenderError):
+    code = "PackedPolicyTooLarge"
+
+
+class LimitExceeded(_SenderError):
+    code = "LimitExceeded"
+    http_status = 409
+
+
+class EntityAlreadyExists(_SenderError):
+    code = "EntityAlreadyExists"
+    http_status = 409
+
+
+class DeleteConflict(_SenderError):
+    code = "DeleteConflict"
+    http_status = 409
+
+
+class NoSuchEntity(_SenderError):
+    code = "NoSuchEntity"
+    http_status = 404
+
+
+class UnmodifiableEntity(_SenderError):
+    code = "UnmodifiableEntity"
+
+
+class ConcurrentModification(_SenderError):
+    code = "ConcurrentModification"
+    http_status = 409
+
+
+class AccessDenied(_SenderError):
+    code = "AccessDenied"
+    http_status = 403
+
+
+class IncompleteSignature(_SenderError):
+    code = "IncompleteSignature"
+
+
+class MissingAuthenticationToken(_SenderError):
+    code = "MissingAuthenticationToken"
+    http_status = 403
+    default_message = "Request is missing Authentication Token"
+
+
+class InvalidClientTokenId(_SenderError):
+    code = "InvalidClientTokenId"
+    http_status = 403
+    default_message = "The security token included in the request is invalid."
+
+
+class SignatureDoesNotMatch(_SenderError):
+    code = "SignatureDoesNotMatch"
+    http_status = 403
+    default_message = (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method. "
+        "Consult the service documentation for details."
+    )
+
+
+class ExpiredToken(_SenderError):
+    code = "ExpiredToken"
+    http_status = 403
+    default_message = "The security token included in the request is expired"
+
+
+class ExpiredTokenException(_SenderError):
+    """The web identity token or SAML assertion passed in has expired (not the caller's)."""
+
+    code = "ExpiredTokenException"
+
+
+class InvalidIdentityToken(_SenderError):
+    code = "InvalidIdentityToken"
+
+
+class IDPRejectedClaim(_SenderError):
+    code = "IDPRejectedClaim"
+    http_status = 403
+
+
+class IDPCommunicationError(_SenderError):
+    code = "IDPCommunicationError"
+
+
+class InvalidAuthorizationMessageException(_SenderError):
+    code = "InvalidAuthorizationMessageException"
+
+
+class MalformedQueryString(_SenderError):
+    code = "MalformedQueryString"
+    http_status = 404
