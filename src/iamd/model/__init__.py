@@ -1,0 +1,1 @@
+"""Identity values shared by every layer: ARNs, unique ids, principals. Stdlib only."""

@@ -1,0 +1,1 @@
+"""The IAM policy language (placeholder docstring, replaced when the engine lands)."""

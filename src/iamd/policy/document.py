@@ -1,0 +1,113 @@
+"""A policy document as values: Policy, Statement, PrincipalSpec, ConditionClause.
+
+These are what ``parse_policy`` produces from JSON once the document has passed
+validation. They keep what was written (action and resource patterns as strings,
+operators as named) plus where each statement stands in the text, so that decisions can
+point at it. Compiling them for evaluation happens in ``compile.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+VERSION_2012 = "2012-10-17"
+VERSION_2008 = "2008-10-17"
+VERSIONS = (VERSION_2012, VERSION_2008)
+
+
+class Effect(StrEnum):
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
+class PolicyKind(StrEnum):
+    """What a document is for; it decides which elements it may and must have."""
+
+    IDENTITY = "identity"
+    RESOURCE = "resource"
+    TRUST = "trust"
+    BOUNDARY = "boundary"
+    SESSION = "session"
+    SCP = "scp"
+    RCP = "rcp"
+
+
+class PolicyError(Exception):
+    """A document that is not a valid policy of its kind; one message per problem found.
+
+    ``str()`` gives the first problem, in AWS's wording where AWS has one: it is what
+    MalformedPolicyDocument carries on the wire.
+    """
+
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems) or ("Syntax errors in policy.",)
+        super().__init__(self.problems[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """1-based line and column in the document text, as the simulate API reports them."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalSpec:
+    """A Principal or NotPrincipal element.
+
+    ``wildcard`` is the bare ``"*"`` form; otherwise ``entries`` maps each principal type
+    (``AWS``, ``Service``, ``Federated``, ``CanonicalUser``) to its values, in order.
+    ``{"AWS": "*"}`` is an entry with value ``*`` and means the same as the bare form.
+    """
+
+    wildcard: bool
+    entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def values(self, principal_type: str) -> tuple[str, ...]:
+        for kind, vals in self.entries:
+            if kind == principal_type:
+                return vals
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionClause:
+    """One operator, one key and its values: ``{"StringEquals": {"aws:username": [...]}}``.
+
+    Values are the strings written, with JSON numbers and booleans in their text form.
+    """
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    index: int
+    sid: str | None
+    effect: Effect
+    action: tuple[str, ...] | None
+    not_action: tuple[str, ...] | None
+    resource: tuple[str, ...] | None
+    not_resource: tuple[str, ...] | None
+    principal: PrincipalSpec | None
+    not_principal: PrincipalSpec | None
+    conditions: tuple[ConditionClause, ...]
+    start: Position
+    end: Position
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    kind: PolicyKind
+    version: str
+    id: str | None
+    statements: tuple[Statement, ...]
+
+    @property
+    def variables_enabled(self) -> bool:
+        """Policy variables are substituted only in 2012-10-17 documents."""
+        return self.version == VERSION_2012
