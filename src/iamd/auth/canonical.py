@@ -12,9 +12,8 @@ import hmac
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from threading import Lock
-from urllib.parse import unquote_to_bytes
 
-from iamd.auth.request import split_query
+from iamd.auth.request import decode_query_part, split_query
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -69,17 +68,17 @@ def canonical_uri(raw_path: str, *, normalize: bool = True) -> str:
 def canonical_query_string(raw_query: str, *, exclude: Iterable[str] = ()) -> str:
     """The CanonicalQueryString line.
 
-    Each name and value is percent-decoded and re-encoded with :func:`uri_encode`; pairs are
-    sorted by encoded name, then encoded value. Parameters whose decoded name is in
-    ``exclude`` (``X-Amz-Signature`` for presigned requests) are left out.
+    Each name and value is decoded (``+`` is a space) and re-encoded with :func:`uri_encode`;
+    pairs are sorted by encoded name, then encoded value. Parameters whose decoded name is
+    in ``exclude`` (``X-Amz-Signature`` for presigned requests) are left out.
     """
     excluded = {name.encode("utf-8") for name in exclude}
     pairs: list[tuple[str, str]] = []
     for raw_name, raw_value in split_query(raw_query):
-        name = unquote_to_bytes(raw_name)
+        name = decode_query_part(raw_name)
         if name in excluded:
             continue
-        pairs.append((uri_encode(name), uri_encode(unquote_to_bytes(raw_value))))
+        pairs.append((uri_encode(name), uri_encode(decode_query_part(raw_value))))
     pairs.sort()
     return "&".join(f"{name}={value}" for name, value in pairs)
 

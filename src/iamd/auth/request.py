@@ -30,8 +30,8 @@ class HttpRequest:
     def query_params(self) -> tuple[tuple[str, str], ...]:
         """The query string split into decoded (name, value) pairs, in order.
 
-        ``+`` is kept as a literal plus (SigV4 clients encode spaces as ``%20``); bytes that
-        are not UTF-8 are replaced, which only matters for names the verifier looks up.
+        ``+`` means a space, as AWS reads it (a literal plus must arrive as ``%2B``); bytes
+        that are not UTF-8 are replaced, which only matters for names the verifier looks up.
         """
         return tuple((_decode(name), _decode(value)) for name, value in split_query(self.raw_query))
 
@@ -50,8 +50,17 @@ def split_query(raw_query: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def decode_query_part(text: str) -> bytes:
+    """Percent-decode one name or value of a query string, reading ``+`` as a space.
+
+    botocore sends form-style ``+`` for spaces in ``params`` while signing them as ``%20``,
+    and AWS has always decoded ``+`` as a space (SigV2 signatures had to escape theirs).
+    """
+    return unquote_to_bytes(text.replace("+", " "))
+
+
 def _decode(text: str) -> str:
-    return unquote_to_bytes(text).decode("utf-8", errors="replace")
+    return decode_query_part(text).decode("utf-8", errors="replace")
 
 
 class AuthKind(StrEnum):
