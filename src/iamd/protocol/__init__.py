@@ -1,0 +1,51 @@
+"""The AWS Query wire protocol of IAM and STS, driven by botocore's service models.
+
+This package is the exact inverse of botocore's ``QuerySerializer`` and ``QueryParser``:
+clients serialize requests with the first and parse responses with the second, iamd does
+the opposite with the same models (``botocore/data/{iam,sts}/.../service-2.json``, loaded
+through ``botocore.loaders``, never copied). Nothing here names an operation: every rule is
+keyed on shape types and wire traits (``locationName``, ``flattened``, ``resultWrapper``), so
+a new operation in the model needs no protocol code.
+
+::
+
+    pairs (form body or query string)                          result dict
+        |                                                          |
+    query_parser.parse_request                        xml_serializer.serialize_result
+        |  build_tree: names split on dots                         |  Envelope: fixed head/tail
+        |  Decoder: input shape over the tree                      |  Writer: output shape -> XML
+        |  validate.Validator: every violation                     v
+        v                                                     bytes (text/xml)
+    ParsedRequest(action, params)          ServiceError -> errors_xml.render_error
+
+``models`` loads each service once and compiles, per operation and on first use, one
+closure per shape for each direction (decoder, validator, XML writer), with compiled
+regular expressions (``patterns`` translates the models' Java syntax). The request and
+response paths then only walk closures.
+
+Who raises what: ``parse_request`` raises ``MissingAction``, ``InvalidAction`` and
+``ValidationError`` from ``iamd.errors``; the server renders any ``ServiceError`` with
+``render_error``. Operations never see the wire.
+"""
+
+from __future__ import annotations
+
+from iamd.protocol.errors_xml import render_error
+from iamd.protocol.models import SERVICE_VERSIONS, Operation, Service, load_service
+from iamd.protocol.query_parser import ParsedRequest, parse_request
+from iamd.protocol.validate import find_violations, validate_params
+from iamd.protocol.xml_serializer import CONTENT_TYPE, serialize_result
+
+__all__ = [
+    "CONTENT_TYPE",
+    "SERVICE_VERSIONS",
+    "Operation",
+    "ParsedRequest",
+    "Service",
+    "find_violations",
+    "load_service",
+    "parse_request",
+    "render_error",
+    "serialize_result",
+    "validate_params",
+]

@@ -1,0 +1,312 @@
+"""Model constraints on request parameters, reported the way AWS reports them.
+
+Every violation is gathered (``required``, ``min``/``max`` on lengths and values, ``pattern``,
+``enum``, unions, and values the query decoder could not convert) and raised as one
+``ValidationError``::
+
+    2 validation errors detected: Value 'a:b' at 'roleSessionName' failed to satisfy
+    constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*; Value null at
+    'roleArn' failed to satisfy constraint: Member must not be null
+
+Member paths are AWS's: the member name with a lower-case first letter, joined by dots, list
+elements as ``tags.3.member.key`` (1-based). Values of ``sensitive`` shapes are not echoed
+(``Value at 'x' ...``). Members are checked in model order and, within a member, in the order
+pattern, length, value range, enum; AWS's own order between constraints is not documented.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from iamd.errors import ValidationError
+from iamd.protocol.models import Service, resolve_service
+from iamd.protocol.patterns import compile_java_pattern
+from iamd.protocol.shapes import ShapeCompiler
+
+__all__ = ["Invalid", "Validator", "find_violations", "validate_params", "validation_message"]
+
+# (value, path, violations) -> None; value is never None here.
+Validator = Callable[[Any, str, list[str]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A wire value that could not be converted to its member's type.
+
+    The query decoder puts one in place of the value; validation reports it and nothing
+    else about that member, so it never reaches an operation.
+    """
+
+    raw: str
+    expected: str  # completes "Member must be ...", e.g. "an integer"
+
+
+def validation_message(violations: list[str]) -> str:
+    """AWS's summary line over one or more violations."""
+    count = len(violations)
+    noun = "error" if count == 1 else "errors"
+    return f"{count} validation {noun} detected: " + "; ".join(violations)
+
+
+def find_violations(service: Service | str, action: str, params: Mapping[str, Any]) -> list[str]:
+    """Every constraint the params of ``action`` violate, in AWS's wording (empty if valid)."""
+    operation = resolve_service(service).operation(action)
+    if operation is None:
+        raise ValueError(f"unknown operation `{action}`")
+    violations: list[str] = []
+    operation.validator(params, "", violations)
+    return violations
+
+
+def validate_params(service: Service | str, action: str, params: Mapping[str, Any]) -> None:
+    """Raise one ``ValidationError`` listing every violation, or return if the params are valid."""
+    violations = find_violations(service, action, params)
+    if violations:
+        raise ValidationError(validation_message(violations))
+
+
+def show(value: object) -> str:
+    """A value as AWS prints it inside ``Value '...'`` (Java's toString conventions)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Invalid):
+        return value.raw
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{show(k)}={show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _failure(value: object, path: str, constraint: str, sensitive: bool) -> str:
+    shown = "Value" if sensitive else f"Value '{show(value)}'"
+    return f"{shown} at '{path}' failed to satisfy constraint: {constraint}"
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _member_path(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def compile_input_validator(shape: Any) -> Validator:
+    """The validator for an operation's input shape (None: nothing to check)."""
+    if shape is None:
+        return lambda value, path, out: None
+    return _Compiler().build(shape)
+
+
+class _Compiler(ShapeCompiler[Validator]):
+    def _scalar(self, shape: Any) -> Validator:
+        return _scalar(shape)
+
+    def _structure(self, shape: Any) -> Validator:
+        required = set(shape.required_members)
+        members = tuple(
+            (name, _member_path(name), name in required, self.build(member))
+            for name, member in shape.members.items()
+        )
+        is_union = bool(shape.metadata.get("union"))
+        sensitive = bool(shape.metadata.get("sensitive"))
+
+        def check(value: Any, path: str, out: list[str]) -> None:
+            if not isinstance(value, Mapping):
+                out.append(_failure(value, path, _type_text(value, "a structure"), sensitive))
+                return
+            set_count = 0
+            for name, member_path, is_required, member_check in members:
+                member_value = value.get(name)
+                where = f"{path}.{member_path}" if path else member_path
+                if member_value is None:
+                    if is_required:
+                        out.append(
+                            f"Value null at '{where}' failed to satisfy constraint: "
+                            "Member must not be null"
+                        )
+                    continue
+                set_count += 1
+                member_check(member_value, where, out)
+            if is_union and set_count != 1:
+                out.append(_failure(value, path, "Member must have exactly one member set", False))
+
+        return check
+
+    def _list(self, shape: Any) -> Validator:
+        element = self.build(shape.member)
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        sensitive = bool(shape.metadata.get("sensitive"))
+
+        def check(value: Any, path: str, out: list[str]) -> None:
+            if not isinstance(value, list | tuple):
+                out.append(_failure(value, path, _type_text(value, "a list"), sensitive))
+                return
+            _check_length(value, len(value), path, out, low=low, high=high, sensitive=sensitive)
+            for index, item in enumerate(value, 1):
+                where = f"{path}.{index}.member"
+                if item is None:
+                    out.append(
+                        f"Value null at '{where}' failed to satisfy constraint: "
+                        "Member must not be null"
+                    )
+                else:
+                    element(item, where, out)
+
+        return check
+
+    def _map(self, shape: Any) -> Validator:
+        key_check = self.build(shape.key)
+        value_check = self.build(shape.value)
+        key_texts = _constraint_texts(shape.key)
+        value_is_scalar = shape.value.type_name not in ("structure", "list", "map")
+        value_texts = _constraint_texts(shape.value)
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        sensitive = bool(shape.metadata.get("sensitive"))
+
+        def check(value: Any, path: str, out: list[str]) -> None:
+            if not isinstance(value, Mapping):
+                out.append(_failure(value, path, _type_text(value, "a map"), sensitive))
+                return
+            _check_length(value, len(value), path, out, low=low, high=high, sensitive=sensitive)
+            bad_key = bad_value = False
+            nested: list[str] = []
+            for key, item in value.items():
+                scratch: list[str] = []
+                key_check(key, path, scratch)
+                bad_key = bad_key or bool(scratch)
+                if item is None:
+                    bad_value = True
+                    continue
+                scratch = []
+                value_check(item, f"{path}.{key}", scratch)
+                if value_is_scalar:
+                    bad_value = bad_value or bool(scratch)
+                else:
+                    nested.extend(scratch)
+            if bad_key:
+                text = "Map keys must satisfy constraint: [" + ", ".join(key_texts) + "]"
+                out.append(_failure(value, path, text, sensitive))
+            if bad_value:
+                text = "Map value must satisfy constraint: [" + ", ".join(value_texts) + "]"
+                out.append(_failure(value, path, text, sensitive))
+            out.extend(nested)
+
+        return check
+
+
+def _type_text(value: object, expected: str) -> str:
+    if isinstance(value, Invalid):
+        return f"Member must be {value.expected}"
+    return f"Member must be {expected}"
+
+
+def _check_length(
+    value: object,
+    length: int,
+    path: str,
+    out: list[str],
+    *,
+    low: float | None,
+    high: float | None,
+    sensitive: bool,
+) -> None:
+    if low is not None and length < low:
+        text = f"Member must have length greater than or equal to {_number_text(low)}"
+        out.append(_failure(value, path, text, sensitive))
+    if high is not None and length > high:
+        text = f"Member must have length less than or equal to {_number_text(high)}"
+        out.append(_failure(value, path, text, sensitive))
+
+
+def _constraint_texts(shape: Any) -> list[str]:
+    """Every constraint of a scalar shape, as listed in AWS's map-constraint messages."""
+    meta = shape.metadata
+    is_number = shape.type_name in ("integer", "long", "float", "double")
+    unit = "value" if is_number else "length"
+    texts: list[str] = []
+    if "max" in meta:
+        texts.append(f"Member must have {unit} less than or equal to {_number_text(meta['max'])}")
+    if "min" in meta:
+        texts.append(
+            f"Member must have {unit} greater than or equal to {_number_text(meta['min'])}"
+        )
+    if "pattern" in meta:
+        texts.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+    if "enum" in meta:
+        texts.append("Member must satisfy enum value set: [" + ", ".join(meta["enum"]) + "]")
+    return texts
+
+
+_EXPECTED = {
+    "string": "a string",
+    "integer": "an integer",
+    "long": "an integer",
+    "float": "a number",
+    "double": "a number",
+    "boolean": "true or false",
+    "timestamp": "a timestamp",
+    "blob": "binary data",
+}
+
+
+def _accepts(kind: str, value: object) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind in ("integer", "long"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind in ("float", "double"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "timestamp":
+        return isinstance(value, datetime.datetime)
+    if kind == "blob":
+        return isinstance(value, bytes | bytearray | str)
+    return True
+
+
+def _scalar(shape: Any) -> Validator:
+    kind = shape.type_name
+    meta = shape.metadata
+    sensitive = bool(meta.get("sensitive"))
+    expected = _EXPECTED.get(kind, "a value")
+    pattern_text: str | None = meta.get("pattern") if kind == "string" else None
+    regex = compile_java_pattern(pattern_text) if pattern_text is not None else None
+    low: float | None = meta.get("min")
+    high: float | None = meta.get("max")
+    enum: frozenset[str] | None = frozenset(meta["enum"]) if "enum" in meta else None
+    enum_text = "[" + ", ".join(meta.get("enum", ())) + "]"
+    is_number = kind in ("integer", "long", "float", "double")
+    has_length = kind in ("string", "blob")
+
+    def check(value: Any, path: str, out: list[str]) -> None:
+        if not _accepts(kind, value):
+            out.append(_failure(value, path, _type_text(value, expected), sensitive))
+            return
+        if regex is not None and regex.fullmatch(value) is None:
+            text = f"Member must satisfy regular expression pattern: {pattern_text}"
+            out.append(_failure(value, path, text, sensitive))
+        if has_length:
+            _check_length(value, len(value), path, out, low=low, high=high, sensitive=sensitive)
+        elif is_number:
+            if low is not None and value < low:
+                text = f"Member must have value greater than or equal to {_number_text(low)}"
+                out.append(_failure(value, path, text, sensitive))
+            if high is not None and value > high:
+                text = f"Member must have value less than or equal to {_number_text(high)}"
+                out.append(_failure(value, path, text, sensitive))
+        if enum is not None and value not in enum:
+            text = f"Member must satisfy enum value set: {enum_text}"
+            out.append(_failure(value, path, text, sensitive))
+
+    return check
