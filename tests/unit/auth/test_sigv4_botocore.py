@@ -14,6 +14,7 @@ from sigv4_helpers import (
     AKID,
     EXPIRED_AKID,
     EXPIRED_TOKEN,
+    SECRET,
     SIGNED_AT,
     TEMP_AKID,
     TEMP_SECRET,
@@ -51,8 +52,8 @@ STS_BODY = {
 def test_iam_form_post_verifies(
     signer: BotocoreSigner, iam_verifier: SigV4Verifier[str], keys: FakeKeyStore, token: str | None
 ) -> None:
-    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, None)
-    request = signer.header("iam", IAM_BODY, token=token, akid=akid, **_secret(secret))
+    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, SECRET)
+    request = signer.header("iam", IAM_BODY, token=token, akid=akid, secret=secret)
     verified = iam_verifier.verify(request, SIGNED_AT + timedelta(minutes=3))
     assert verified.access_key_id == akid
     assert verified.session_token == token
@@ -72,10 +73,8 @@ def test_iam_form_post_verifies(
 def test_sts_form_post_verifies_in_any_region(
     signer: BotocoreSigner, sts_verifier: SigV4Verifier[str], region: str, token: str | None
 ) -> None:
-    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, None)
-    request = signer.header(
-        "sts", STS_BODY, region=region, token=token, akid=akid, **_secret(secret)
-    )
+    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, SECRET)
+    request = signer.header("sts", STS_BODY, region=region, token=token, akid=akid, secret=secret)
     verified = sts_verifier.verify(request, SIGNED_AT)
     assert (verified.region, verified.session_token) == (region, token)
     assert verified.principal == (f"session:{TEMP_AKID}" if token else f"user:{AKID}")
@@ -86,9 +85,9 @@ def test_sts_form_post_verifies_in_any_region(
 def test_presigned_get_verifies(
     signer: BotocoreSigner, keys: FakeKeyStore, service: str, token: str | None
 ) -> None:
-    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, None)
+    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, SECRET)
     body = IAM_BODY if service == "iam" else STS_BODY
-    request = signer.presign(service, body, token=token, akid=akid, **_secret(secret))
+    request = signer.presign(service, body, token=token, akid=akid, secret=secret)
     assert request.method == "GET" and not request.body
     assert "X-Amz-Signature=" in request.raw_query
     verified = SigV4Verifier(keys, (service,)).verify(request, SIGNED_AT + timedelta(minutes=10))
@@ -208,8 +207,8 @@ def test_a_tampered_token_is_refused_by_the_real_lookup(
 def test_every_byte_of_a_presigned_operation_param_is_covered(
     signer: BotocoreSigner, keys: FakeKeyStore, token: str | None
 ) -> None:
-    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, None)
-    request = signer.presign("sts", STS_BODY, token=token, akid=akid, **_secret(secret))
+    akid, secret = (TEMP_AKID, TEMP_SECRET) if token else (AKID, SECRET)
+    request = signer.presign("sts", STS_BODY, token=token, akid=akid, secret=secret)
     operation = request.raw_query.index("X-Amz-")  # botocore puts operation params first
     verifier = _lax(keys)
     for i in range(operation - 1):  # up to the "&" before the auth params
@@ -311,7 +310,3 @@ def test_signing_keys_are_cached_per_scope(signer: BotocoreSigner, keys: FakeKey
         SIGNED_AT + timedelta(days=1),
     )
     assert len(cache) == 3
-
-
-def _secret(secret: str | None) -> dict[str, str]:
-    return {"secret": secret} if secret else {}
