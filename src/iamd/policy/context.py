@@ -16,15 +16,20 @@ ContextValue = str | tuple[str, ...]
 Context = Mapping[str, ContextValue]
 
 
-def make_context(entries: Mapping[str, object] | Iterable[tuple[str, object]]) -> dict[str, ContextValue]:
+def make_context(
+    entries: Mapping[str, object] | Iterable[tuple[str, object]],
+) -> dict[str, ContextValue]:
     """Build a Context from keys in any case and values of any simple JSON type.
 
     Lists become tuples (multivalued keys); booleans become ``"true"``/``"false"``;
     numbers their decimal form. A later key wins over an earlier one that differs only
     in case.
     """
-    items = entries.items() if isinstance(entries, Mapping) else entries
-    return {key.lower(): context_value(value) for key, value in items}
+    items = entries.items() if isinstance(entries, dict | Mapping) else entries
+    out: dict[str, ContextValue] = {}
+    for key, value in items:
+        out[key.lower()] = value if type(value) is str else context_value(value)
+    return out
 
 
 def context_value(value: object) -> ContextValue:

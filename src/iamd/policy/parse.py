@@ -1,7 +1,7 @@
 """From policy text to a validated ``Policy``.
 
 ``parse_policy`` reads the JSON (rejecting duplicate keys, which ``json`` would silently
-merge), checks the characters AWS allows and the size as AWS measures it, runs the grammar
+merge), checks the characters AWS allows, runs the grammar
 checks of ``validate.py`` for the document's kind, and only then builds the values of
 ``document.py``. Every problem found is reported in one ``PolicyError``.
 """
@@ -59,14 +59,17 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_policy(text: str, kind: PolicyKind, *, max_size: int | None = None) -> Policy:
-    """Parse and validate ``text`` as a policy of ``kind``; raise PolicyError if invalid."""
+def parse_policy(text: str, kind: PolicyKind) -> Policy:
+    """Parse and validate ``text`` as a policy of ``kind``; raise PolicyError if invalid.
+
+    Size is a quota, not grammar: compare ``policy_size(text)`` with the quota that
+    applies where the document is stored (AWS answers LimitExceeded, not
+    MalformedPolicyDocument).
+    """
     if not isinstance(text, str) or not text.strip():
         raise PolicyError([SYNTAX_ERROR])
     if _ALLOWED_CHARACTERS.fullmatch(text) is None:
         raise PolicyError(["Policy document contains characters outside the allowed set."])
-    if max_size is not None and (size := policy_size(text)) > max_size:
-        raise PolicyError([f"Cannot exceed quota for PolicySize: {max_size}", f"size {size}"])
     doc = load_json(text)
     problems = validate.check_document(doc, kind)
     if problems:
