@@ -36,7 +36,9 @@ class _SenderError(ServiceError):
 class InternalFailure(ServiceError):
     code = "InternalFailure"
     http_status = 500
-    default_message = "An internal error occurred; the request id identifies it in the server's log."
+    default_message = (
+        "An internal error occurred; the request id identifies it in the server's log."
+    )
 
 
 class ServiceUnavailable(ServiceError):
