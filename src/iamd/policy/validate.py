@@ -28,7 +28,8 @@ import re
 from typing import Any
 
 from iamd.model.arn import parse_arn
-from iamd.policy.document import VERSION_2012, VERSIONS, Effect, PolicyKind
+from iamd.policy.conditions import check_condition
+from iamd.policy.document import VERSION_2012, VERSIONS, ConditionClause, Effect, PolicyKind
 from iamd.policy.operators import split_operator
 from iamd.policy.principals_grammar import NO_PRINCIPALS, check_principal
 
@@ -304,14 +305,20 @@ def check_condition_block(block: Any) -> list[str]:
         return [syntax("Condition must be an object.")]
     problems: list[str] = []
     for operator, clauses in block.items():
-        if split_operator(operator) is None:
+        known = split_operator(operator) is not None
+        if not known:
             problems.append(syntax(f"Unknown condition operator {_quote(operator)}."))
         if not isinstance(clauses, dict):
             problems.append(syntax(f"Condition {_quote(operator)} must be an object."))
             continue
         for key, values in clauses.items():
             problems += _check_condition_key(key)
-            problems += _check_condition_values(operator, key, values)
+            shape = _check_condition_values(operator, key, values)
+            problems += shape
+            if known and not shape:
+                items = values if isinstance(values, list) else [values]
+                clause = ConditionClause(operator, key, tuple(map(_scalar_text, items)))
+                problems += check_condition(clause)
     return problems
 
 
@@ -338,6 +345,13 @@ def _condition_scalar(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return isinstance(value, str | int)
+
+
+def _scalar_text(value: Any) -> str:
+    """The text ``parse.scalar_text`` gives a condition value (``true``, ``3600``...)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _string_list(value: Any) -> list[str] | None:
