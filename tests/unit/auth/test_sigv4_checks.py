@@ -580,3 +580,33 @@ def _params(signed_at: datetime) -> AuthParams:
         session_token=None,
         token_signed=False,
     )
+
+
+def test_header_auth_may_carry_the_token_in_the_signed_query(
+    signer: BotocoreSigner, keys: FakeKeyStore
+) -> None:
+    request = signer.header(
+        "sts", BODY, akid=TEMP_AKID, secret=TEMP_SECRET, params={"X-Amz-Security-Token": TOKEN}
+    )
+    strict = SigV4Verifier(keys, ("sts",), require_signed_token=True)
+    assert strict.verify(request, SIGNED_AT).session_token == TOKEN
+    assert keys.calls == [(TEMP_AKID, TOKEN)]
+
+
+def test_presigned_request_with_a_token_header(signer: BotocoreSigner, keys: FakeKeyStore) -> None:
+    request = signer.presign("sts", BODY, akid=TEMP_AKID, secret=TEMP_SECRET)
+    with_header = HttpRequest(
+        "GET", "/", request.raw_query, (*request.headers, ("X-Amz-Security-Token", TOKEN))
+    )
+    assert parse_auth(with_header).session_token == TOKEN
+    assert not parse_auth(with_header).token_signed  # only host is signed
+    assert SigV4Verifier(keys, ("sts",)).verify(with_header, SIGNED_AT).session_token == TOKEN
+
+
+def test_presigned_request_with_two_tokens_is_refused(signer: BotocoreSigner) -> None:
+    request = signer.presign("sts", BODY, akid=TEMP_AKID, secret=TEMP_SECRET, token=TOKEN)
+    doubled = HttpRequest(
+        "GET", "/", request.raw_query, (*request.headers, ("X-Amz-Security-Token", TOKEN))
+    )
+    with pytest.raises(IncompleteSignature, match="Only one 'X-Amz-Security-Token'"):
+        parse_auth(doubled)
