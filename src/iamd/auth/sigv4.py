@@ -46,7 +46,7 @@ class SigningSecret(Generic[P]):
     principal: P
 
 
-SecretLookup = Callable[[str, "str | None"], SigningSecret[P]]
+SecretLookup = Callable[[str, str | None], SigningSecret[P]]
 """``(access_key_id, session_token) -> SigningSecret``. Raises InvalidClientTokenId for an
 unknown, inactive or mismatched key/token and ExpiredToken for an expired session."""
 
