@@ -164,10 +164,8 @@ def test_arbitrary_values_never_raise(
     variable: ContextValue | None,
     variables: bool,
 ) -> None:
-    if base == "Null":
-        operator = base
-    else:
-        operator = f"{qualifier}{base}{'IfExists' if if_exists else ''}"
+    suffix = "IfExists" if if_exists else ""
+    operator = base if base == "Null" else f"{qualifier}{base}{suffix}"
     result = _test(operator, values, _context(request, variable), variables)
     assert result is True or result is False
 
