@@ -8,8 +8,10 @@ point at it. Compiling them for evaluation happens in ``compile.py``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 VERSION_2012 = "2012-10-17"
 VERSION_2008 = "2008-10-17"
@@ -111,3 +113,10 @@ class Policy:
     def variables_enabled(self) -> bool:
         """Policy variables are substituted only in 2012-10-17 documents."""
         return self.version == VERSION_2012
+
+
+def scalar_text(value: Any) -> str:
+    """The text AWS compares for a JSON scalar: ``true``, ``3600``, or the string itself."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)

@@ -24,6 +24,7 @@ from iamd.policy.document import (
     Position,
     PrincipalSpec,
     Statement,
+    scalar_text,
 )
 
 SYNTAX_ERROR = "Syntax errors in policy."
@@ -120,13 +121,6 @@ def _strings(value: Any) -> tuple[str, ...] | None:
         return None
     items = value if isinstance(value, list) else [value]
     return tuple(scalar_text(v) for v in items)
-
-
-def scalar_text(value: Any) -> str:
-    """The text AWS compares for a JSON scalar: ``true``, ``3600``, or the string itself."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _principal(value: Any) -> PrincipalSpec | None:

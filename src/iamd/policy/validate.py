@@ -29,7 +29,14 @@ from typing import Any
 
 from iamd.model.arn import parse_arn
 from iamd.policy.conditions import check_condition
-from iamd.policy.document import VERSION_2012, VERSIONS, ConditionClause, Effect, PolicyKind
+from iamd.policy.document import (
+    VERSION_2012,
+    VERSIONS,
+    ConditionClause,
+    Effect,
+    PolicyKind,
+    scalar_text,
+)
 from iamd.policy.operators import split_operator
 from iamd.policy.principals_grammar import NO_PRINCIPALS, check_principal
 
@@ -317,7 +324,7 @@ def check_condition_block(block: Any) -> list[str]:
             problems += shape
             if known and not shape:
                 items = values if isinstance(values, list) else [values]
-                clause = ConditionClause(operator, key, tuple(map(_scalar_text, items)))
+                clause = ConditionClause(operator, key, tuple(map(scalar_text, items)))
                 problems += check_condition(clause)
     return problems
 
@@ -345,13 +352,6 @@ def _condition_scalar(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return isinstance(value, str | int)
-
-
-def _scalar_text(value: Any) -> str:
-    """The text ``parse.scalar_text`` gives a condition value (``true``, ``3600``...)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _string_list(value: Any) -> list[str] | None:
