@@ -72,6 +72,8 @@ def show(value: object) -> str:
     """A value as AWS prints it inside ``Value '...'`` (Java's toString conventions)."""
     if isinstance(value, str):
         return value
+    if value is None:
+        return "null"
     if isinstance(value, Invalid):
         return value.raw
     if isinstance(value, bool):
@@ -247,39 +249,28 @@ def _constraint_texts(shape: Any) -> list[str]:
     return texts
 
 
-_EXPECTED = {
-    "string": "a string",
-    "integer": "an integer",
-    "long": "an integer",
-    "float": "a number",
-    "double": "a number",
-    "boolean": "true or false",
-    "timestamp": "a timestamp",
-    "blob": "binary data",
+# Per scalar type: what a value must be, in words and as Python types. bool is an int
+# subclass, so it is refused explicitly for the numeric types.
+_SCALARS: dict[str, tuple[str, tuple[type, ...]]] = {
+    "string": ("a string", (str,)),
+    "integer": ("an integer", (int,)),
+    "long": ("an integer", (int,)),
+    "float": ("a number", (int, float)),
+    "double": ("a number", (int, float)),
+    "boolean": ("true or false", (bool,)),
+    "timestamp": ("a timestamp", (datetime.datetime,)),
+    "blob": ("binary data", (bytes, bytearray, str)),
 }
-
-
-def _accepts(kind: str, value: object) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind in ("integer", "long"):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind in ("float", "double"):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "timestamp":
-        return isinstance(value, datetime.datetime)
-    if kind == "blob":
-        return isinstance(value, bytes | bytearray | str)
-    return True
 
 
 def _scalar(shape: Any) -> Validator:
     kind = shape.type_name
+    if kind not in _SCALARS:
+        raise ValueError(f"unsupported shape type `{kind}` in shape {shape.name}")
+    expected, types = _SCALARS[kind]
+    refuse_bool = kind != "boolean"
     meta = shape.metadata
     sensitive = bool(meta.get("sensitive"))
-    expected = _EXPECTED.get(kind, "a value")
     pattern_text: str | None = meta.get("pattern") if kind == "string" else None
     regex = compile_java_pattern(pattern_text) if pattern_text is not None else None
     low: float | None = meta.get("min")
@@ -290,7 +281,9 @@ def _scalar(shape: Any) -> Validator:
     has_length = kind in ("string", "blob")
 
     def check(value: Any, path: str, out: list[str]) -> None:
-        if not _accepts(kind, value):
+        # A separate flag keeps mypy from narrowing ``value`` to ``object``.
+        accepted = isinstance(value, types) and not (refuse_bool and isinstance(value, bool))
+        if not accepted:
             out.append(_failure(value, path, _type_text(value, expected), sensitive))
             return
         if regex is not None and regex.fullmatch(value) is None:

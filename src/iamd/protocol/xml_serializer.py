@@ -181,23 +181,15 @@ def _repeated(open_tag: str, close_tag: str, element: Writer) -> Writer:
 
 def _scalar(shape: Any) -> Writer:
     kind = shape.type_name
-    if kind == "string":
-        if shape.name == POLICY_DOCUMENT_SHAPE:
-            return _write_policy_document
-        return _write_string
-    if kind == "boolean":
-        return _write_boolean
-    if kind in ("integer", "long"):
-        return _write_integer
-    if kind in ("float", "double"):
-        return _write_float
+    if kind == "string" and shape.name == POLICY_DOCUMENT_SHAPE:
+        return _write_policy_document
     if kind == "timestamp":
         if shape.serialization.get("timestampFormat", "iso8601").lower() == "unixtimestamp":
             return _write_epoch
         return _write_timestamp
-    if kind == "blob":
-        return _write_blob
-    return _write_string
+    if kind not in _SCALAR_WRITERS:
+        raise ValueError(f"unsupported shape type `{kind}` in shape {shape.name}")
+    return _SCALAR_WRITERS[kind]
 
 
 def _write_string(value: Any, out: list[str]) -> None:
@@ -234,9 +226,6 @@ def _utc(value: datetime.datetime) -> datetime.datetime:
 
 
 def _write_timestamp(value: Any, out: list[str]) -> None:
-    if isinstance(value, str):
-        out.append(escape_text(value))
-        return
     moment = _utc(value)
     out.append(
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
@@ -253,3 +242,14 @@ def _write_epoch(value: Any, out: list[str]) -> None:
 def _write_blob(value: Any, out: list[str]) -> None:
     data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
     out.append(base64.b64encode(data).decode("ascii"))
+
+
+_SCALAR_WRITERS: dict[str, Writer] = {
+    "string": _write_string,
+    "boolean": _write_boolean,
+    "integer": _write_integer,
+    "long": _write_integer,
+    "float": _write_float,
+    "double": _write_float,
+    "blob": _write_blob,
+}

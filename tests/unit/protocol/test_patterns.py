@@ -107,3 +107,29 @@ def test_compiled_patterns_are_cached() -> None:
 
 def test_plain_patterns_pass_through_unchanged() -> None:
     assert translate_java_pattern(r"[\w+=,.@-]*") == r"[\w+=,.@-]*"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "accepted", "rejected"),
+    [
+        (r"[\P{Cc}]+", ["abc"], ["\x00", "a\x1f"]),
+        (r"[\P{C}]+", ["abc 日本"], ["\x00", "\U0010ffff"]),
+        (r"\p{L&}+", ["aB"], ["ƻ"]),
+        (r"[\pL\pN]+", ["a1"], ["-"]),
+        (r"\cA\e", ["\x01\x1b"], ["A"]),
+        (r"\H\V", ["ab"], [" a", "a\n"]),
+        (r"[\H]", ["a"], [" "]),
+        (r"[\v]", ["\n"], ["a"]),
+    ],
+)
+def test_more_escapes(pattern: str, accepted: list[str], rejected: list[str]) -> None:
+    compiled = compile_java_pattern(pattern)
+    for text in accepted:
+        assert compiled.fullmatch(text), (pattern, text)
+    for text in rejected:
+        assert not compiled.fullmatch(text), (pattern, text)
+
+
+def test_a_lone_property_escape_is_refused() -> None:
+    with pytest.raises(ValueError, match="inside a"):
+        translate_java_pattern("\\p")

@@ -139,8 +139,15 @@ UNION = Service.from_definition(
         "shapes": {
             "PickRequest": {
                 "type": "structure",
-                "members": {"Choice": {"shape": "Choice"}, "Secret": {"shape": "Secret"}},
+                "members": {
+                    "Choice": {"shape": "Choice"},
+                    "Secret": {"shape": "Secret"},
+                    "Limits": {"shape": "Limits"},
+                },
             },
+            "Limits": {"type": "map", "key": {"shape": "Unit"}, "value": {"shape": "Amount"}},
+            "Unit": {"type": "string", "enum": ["Seconds", "Items"]},
+            "Amount": {"type": "integer", "min": 1, "max": 10},
             "Choice": {
                 "type": "structure",
                 "union": True,
@@ -198,3 +205,25 @@ def test_values_are_shown_as_aws_prints_them(value: object, text: str) -> None:
 def test_summary_line() -> None:
     assert validation_message(["x"]) == "1 validation error detected: x"
     assert validation_message(["x", "y"]) == "2 validation errors detected: x; y"
+
+
+def test_map_constraint_texts_for_enums_and_numbers() -> None:
+    violations = find_violations(UNION, "Pick", {"Limits": {"Hours": 1, "Items": 0}})
+    assert violations == [
+        "Value '{Hours=1, Items=0}' at 'limits' failed to satisfy constraint: Map keys must "
+        "satisfy constraint: [Member must satisfy enum value set: [Seconds, Items]]",
+        "Value '{Hours=1, Items=0}' at 'limits' failed to satisfy constraint: Map value must "
+        "satisfy constraint: [Member must have value less than or equal to 10, Member must have "
+        "value greater than or equal to 1]",
+    ]
+
+
+def test_map_null_values_and_non_maps() -> None:
+    assert find_violations(UNION, "Pick", {"Limits": {"Items": None}}) == [
+        "Value '{Items=null}' at 'limits' failed to satisfy constraint: Map value must "
+        "satisfy constraint: [Member must have value less than or equal to 10, Member must have "
+        "value greater than or equal to 1]"
+    ]
+    assert find_violations(UNION, "Pick", {"Limits": ["Items"]}) == [
+        "Value '[Items]' at 'limits' failed to satisfy constraint: Member must be a map"
+    ]

@@ -23,6 +23,7 @@ _STRUCTURE = {
         "FlatMap": {"shape": "FlatNamedMap"},
         "Map": {"shape": "PlainMap"},
         "When": {"shape": "When"},
+        "Epoch": {"shape": "Epoch"},
         "Data": {"shape": "Data"},
         "Ratio": {"shape": "Ratio"},
         "Flag": {"shape": "Flag"},
@@ -75,6 +76,7 @@ DEFINITION: dict[str, Any] = {
         },
         "PlainMap": {"type": "map", "key": {"shape": "Text"}, "value": {"shape": "Node"}},
         "When": {"type": "timestamp"},
+        "Epoch": {"type": "timestamp", "timestampFormat": "unixTimestamp"},
         "Data": {"type": "blob"},
         "Ratio": {"type": "double"},
         "Flag": {"type": "boolean"},
@@ -97,6 +99,7 @@ VALUE: dict[str, Any] = {
     "FlatMap": {"k1": 1, "k2": 2},
     "Map": {"m": {"Name": "leaf"}},
     "When": datetime.datetime(2021, 2, 3, 4, 5, 6, 789000, tzinfo=datetime.UTC),
+    "Epoch": datetime.datetime(2021, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),
     "Data": b"\x00bytes\xff",
     "Ratio": 2.5,
     "Flag": False,
@@ -124,6 +127,7 @@ def test_request_round_trip_with_every_wire_trait() -> None:
     assert body["FlatMap.2.V"] == 2
     assert body["Map.entry.1.value.Name"] == "leaf"
     assert body["Empty"] == ""
+    assert body["Epoch"] == 1612325106
     pairs = parse_qsl(urlencode(body), keep_blank_values=True)
     assert parse_request(SERVICE, pairs).params == VALUE
 
@@ -134,6 +138,7 @@ def test_response_round_trip_with_every_wire_trait() -> None:
     assert b"<NamedList><Thing>p</Thing><Thing>q</Thing></NamedList>" in body
     assert b"<FlatMap><K>k1</K><V>1</V></FlatMap><FlatMap><K>k2</K><V>2</V></FlatMap>" in body
     assert b"<When>2021-02-03T04:05:06.789Z</When>" in body
+    assert b"<Epoch>1612325106.0</Epoch>" in body
     parsed = botocore.parsers.create_parser("query").parse(
         {"body": body, "headers": {}, "status_code": 200}, _operation_model("Op").output_shape
     )
