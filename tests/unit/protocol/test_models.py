@@ -75,3 +75,12 @@ def test_unsupported_scalar_types_are_refused_at_compile_time() -> None:
         operation.validator  # noqa: B018
     with pytest.raises(ValueError, match="unsupported shape type `document`"):
         operation.envelope  # noqa: B018
+
+
+def test_warm_compiles_every_operation() -> None:
+    sts = load_service("sts")
+    sts.warm()
+    for name in sts.operation_names:
+        operation = sts.operation(name)
+        assert operation is not None
+        assert {"decoder", "validator", "envelope"} <= set(vars(operation))
