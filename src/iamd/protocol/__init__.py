@@ -20,8 +20,8 @@ a new operation in the model needs no protocol code.
 
 ``models`` loads each service once and compiles, per operation and on first use, one
 closure per shape for each direction (decoder, validator, XML writer), with compiled
-regular expressions (``patterns`` translates the models' Java syntax). The request and
-response paths then only walk closures.
+regular expressions (``patterns`` translates the models' Java syntax); ``Service.warm()``
+does it all at startup. The request and response paths then only walk closures.
 
 Who raises what: ``parse_request`` raises ``MissingAction``, ``InvalidAction`` and
 ``ValidationError`` from ``iamd.errors``; the server renders any ``ServiceError`` with

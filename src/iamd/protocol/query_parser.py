@@ -82,8 +82,9 @@ def build_tree(pairs: Iterable[tuple[str, str]]) -> FormNode:
 def parse_request(service: Service | str, pairs: Iterable[tuple[str, str]]) -> ParsedRequest:
     """Find the operation named by ``Action``, decode its params and validate them.
 
-    Raises ``MissingAction``, ``InvalidAction`` (unknown operation, or a ``Version`` other
-    than the service's) or ``ValidationError`` (every violation at once).
+    Raises ``MissingAction`` (no or empty ``Action``), ``InvalidAction`` (an operation the
+    service lacks, or a ``Version`` other than the service's; an absent or empty ``Version``
+    is accepted) or ``ValidationError`` (every violation at once).
     """
     model = resolve_service(service)
     root = build_tree(pairs)

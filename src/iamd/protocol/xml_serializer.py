@@ -16,8 +16,9 @@ milliseconds (``2019-07-15T23:28:33.359Z``; naive datetimes are taken as UTC), b
 ``true``/``false``, blobs base64. Every string of IAM's ``policyDocumentType`` is
 percent-encoded (RFC 3986), which botocore's IAM handler reverses into a dict.
 
-Members that are absent or None are omitted. Text is escaped for XML, ``\\r`` as a character
-reference so that it survives parsing, and characters XML 1.0 cannot carry become U+FFFD.
+Members that are absent or None are omitted, keys the model does not know are ignored.
+Text is escaped for XML, ``\\r`` as a character reference so that it survives parsing, and
+characters XML 1.0 cannot carry become U+FFFD.
 
 Each shape compiles once to a closure that appends strings to a list; the document is one
 ``"".join``.

@@ -10,7 +10,7 @@ from iamd.errors import ValidationError
 from iamd.protocol import parse_request
 from iamd.protocol.query_parser import build_tree
 
-from .test_wire_traits import SERVICE
+from .synthetic_model import SERVICE
 
 ROLE = "arn:aws:iam::123456789012:role/Demo"
 BASE = [("Action", "AssumeRole"), ("RoleArn", ROLE), ("RoleSessionName", "session")]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from iamd.protocol import parse_request, serialize_result
 
-from .test_wire_traits import SERVICE
+from .synthetic_model import SERVICE
 
 # Characters XML 1.0 can carry (surrogates cannot be encoded at all).
 _XML_CHAR = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
