@@ -1,0 +1,1 @@
+"""Authorization: a caller, an action and a resource become a policy set and a Decision."""

@@ -1,0 +1,74 @@
+"""Settings, built once from ``IAMD_*`` environment variables and command-line flags.
+
+Nothing else reads the environment: ``Settings.from_env`` is the one place, and the
+settings are passed explicitly to whatever needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "iamd"
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True, slots=True)
+class Quotas:
+    """AWS's default IAM quotas (spec 5.9); each can be raised as AWS lets customers."""
+
+    roles_per_account: int = 1000
+    users_per_account: int = 5000
+    groups_per_account: int = 300
+    managed_policies_per_account: int = 1500
+    instance_profiles_per_account: int = 1000
+    groups_per_user: int = 10
+    managed_policies_per_entity: int = 10
+    policy_versions: int = 5
+    access_keys_per_user: int = 2
+    roles_per_instance_profile: int = 1
+    tags_per_entity: int = 50
+    managed_policy_size: int = 6144
+    inline_policy_size_user: int = 2048
+    inline_policy_size_group: int = 5120
+    inline_policy_size_role: int = 10240
+    trust_policy_size: int = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    db_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 4566
+    account_id: str = DEFAULT_ACCOUNT_ID
+    root_access_key_id: str | None = None
+    root_secret_access_key: str | None = None
+    master_key: str | None = None
+    quotas: Quotas = field(default_factory=Quotas)
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL: ``--db``/``IAMD_DB_URL``, else SQLite in the data dir."""
+        return self.db_url or f"sqlite:///{self.data_dir / 'iamd.sqlite3'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``IAMD_*`` variables, then the non-None ``overrides`` (flags)."""
+        env = os.environ if env is None else env
+        settings = cls(
+            data_dir=Path(env["IAMD_DATA_DIR"]) if env.get("IAMD_DATA_DIR") else DEFAULT_DATA_DIR,
+            db_url=env.get("IAMD_DB_URL") or None,
+            host=env.get("IAMD_HOST", "127.0.0.1"),
+            port=int(env.get("IAMD_PORT", "4566")),
+            account_id=env.get("IAMD_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
+            root_access_key_id=env.get("IAMD_ROOT_ACCESS_KEY_ID") or None,
+            root_secret_access_key=env.get("IAMD_ROOT_SECRET_ACCESS_KEY") or None,
+            master_key=env.get("IAMD_MASTER_KEY") or None,
+        )
+        chosen = {k: v for k, v in overrides.items() if v is not None}
+        if "data_dir" in chosen:
+            chosen["data_dir"] = Path(str(chosen["data_dir"]))
+        return replace(settings, **chosen)  # type: ignore[arg-type]

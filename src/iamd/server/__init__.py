@@ -1,0 +1,1 @@
+"""The ASGI application: routing, the request pipeline, the one error handler."""

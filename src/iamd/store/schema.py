@@ -1,0 +1,244 @@
+"""The tables, in SQLAlchemy Core. One schema for SQLite and PostgreSQL.
+
+Conventions:
+- Every entity row carries its ``account_id``; nothing is visible across accounts except
+  AWS managed policies, stored once under the account ``aws``.
+- Names are unique per account ignoring case: ``name_lower`` carries the unique index,
+  ``name`` keeps what the caller wrote.
+- Unique ids (``AIDA...``, ``AROA...``) are the primary keys of users, roles, groups,
+  policies and instance profiles; links between rows use them, so a deleted and
+  re-created entity with the same name is a different entity.
+- Timestamps are timezone-aware UTC; policy documents are stored as submitted.
+- ``accounts.change_counter`` goes up on every write in the account: caches of compiled
+  policies and principals are keyed on it, so a write on one node is seen by the next
+  request on every node.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+AWS_MANAGED_ACCOUNT = "aws"
+
+
+def _ts(name: str, nullable: bool = False) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("alias", String(63), nullable=True, unique=True),
+    _ts("created_at"),
+    Column("change_counter", BigInteger, nullable=False, default=0),
+)
+
+# Long-term access keys of users and of account roots (user_id NULL = the root user).
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.user_id"), nullable=True),
+    Column("secret_ciphertext", LargeBinary, nullable=False),
+    Column("status", String(8), nullable=False),  # Active | Inactive
+    _ts("created_at"),
+    _ts("last_used_at", nullable=True),
+    Column("last_used_service", String(64), nullable=True),
+    Column("last_used_region", String(32), nullable=True),
+    Index("ix_access_keys_user", "user_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_lower", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("arn", String(2048), nullable=False),
+    _ts("created_at"),
+    Column("permissions_boundary_arn", String(2048), nullable=True),
+    _ts("password_last_used", nullable=True),
+    UniqueConstraint("account_id", "name_lower", name="uq_users_name"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("group_id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("arn", String(2048), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "name_lower", name="uq_groups_name"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(32), ForeignKey("groups.group_id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.user_id"), nullable=False),
+    PrimaryKeyConstraint("group_id", "user_id"),
+    Index("ix_group_members_user", "user_id"),
+)
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("role_id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_lower", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("arn", String(2048), nullable=False),
+    # The trust policy as submitted, and the principals it names resolved to unique ids
+    # when it was saved (JSON object ARN -> unique id). Evaluation and display use both.
+    Column("assume_role_policy", Text, nullable=False),
+    Column("trust_principal_ids", Text, nullable=False, default="{}"),
+    Column("description", String(1000), nullable=True),
+    Column("max_session_duration", Integer, nullable=False, default=3600),
+    _ts("created_at"),
+    Column("permissions_boundary_arn", String(2048), nullable=True),
+    _ts("last_used_at", nullable=True),
+    Column("last_used_region", String(32), nullable=True),
+    # Service-linked roles: the owning service principal (None for customer roles).
+    Column("linked_service", String(255), nullable=True),
+    # Sessions issued before this instant are denied ("revoke active sessions").
+    _ts("sessions_revoked_before", nullable=True),
+    UniqueConstraint("account_id", "name_lower", name="uq_roles_name"),
+    Index("ix_roles_account_path", "account_id", "path", "name_lower"),
+)
+
+managed_policies = Table(
+    "managed_policies",
+    metadata,
+    Column("policy_id", String(32), primary_key=True),
+    Column("account_id", String(12), nullable=False),  # "aws" for AWS managed policies
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("arn", String(2048), nullable=False, unique=True),
+    Column("description", String(1000), nullable=True),
+    Column("default_version_id", String(16), nullable=False),
+    Column("next_version_number", Integer, nullable=False, default=2),
+    _ts("created_at"),
+    _ts("updated_at"),
+    UniqueConstraint("account_id", "name_lower", name="uq_policies_name"),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("policy_id", String(32), ForeignKey("managed_policies.policy_id"), nullable=False),
+    Column("version_id", String(16), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    _ts("created_at"),
+    PrimaryKeyConstraint("policy_id", "version_id"),
+)
+
+# Managed policies attached to users, groups and roles (principal_type: user|group|role).
+# AWS managed policies are attached per account, so the account is part of the row.
+policy_attachments = Table(
+    "policy_attachments",
+    metadata,
+    Column("account_id", String(12), nullable=False),
+    Column("principal_type", String(8), nullable=False),
+    Column("principal_id", String(32), nullable=False),
+    Column("policy_arn", String(2048), nullable=False),
+    PrimaryKeyConstraint("principal_type", "principal_id", "policy_arn"),
+    Index("ix_policy_attachments_policy", "account_id", "policy_arn"),
+)
+
+inline_policies = Table(
+    "inline_policies",
+    metadata,
+    Column("principal_type", String(8), nullable=False),
+    Column("principal_id", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("document", Text, nullable=False),
+    PrimaryKeyConstraint("principal_type", "principal_id", "name"),
+)
+
+# Tags of any taggable entity (resource_type: user|role|policy|instance-profile|
+# oidc-provider|saml-provider|mfa|server-certificate). Keys are unique ignoring case.
+tags = Table(
+    "tags",
+    metadata,
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_id", String(2048), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("key_lower", String(128), nullable=False),
+    Column("value", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("resource_type", "resource_id", "key_lower"),
+)
+
+instance_profiles = Table(
+    "instance_profiles",
+    metadata,
+    Column("instance_profile_id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("arn", String(2048), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "name_lower", name="uq_instance_profiles_name"),
+)
+
+instance_profile_roles = Table(
+    "instance_profile_roles",
+    metadata,
+    Column(
+        "instance_profile_id",
+        String(32),
+        ForeignKey("instance_profiles.instance_profile_id"),
+        nullable=False,
+    ),
+    Column("role_id", String(32), ForeignKey("roles.role_id"), nullable=False),
+    PrimaryKeyConstraint("instance_profile_id", "role_id"),
+    Index("ix_instance_profile_roles_role", "role_id"),
+)
+
+# Keys of the server itself: the STS token key ring (encrypted under the master key).
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("purpose", String(32), nullable=False),
+    Column("material_ciphertext", LargeBinary, nullable=False),
+    _ts("created_at"),
+    Column("active", Boolean, nullable=False),
+)
+
+# A canary encrypted under the master key, so a server started with the wrong key
+# refuses to run instead of failing on every secret later.
+server_meta = Table(
+    "server_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)

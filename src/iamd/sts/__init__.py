@@ -1,0 +1,1 @@
+"""STS operations: assuming roles, minting and sealing temporary credentials."""
