@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from ipaddress import IPv4Address, IPv6Address
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from iamd.policy.conditions import compile_condition
+from iamd.policy.conditions.patterns import _like_by_regex, like_test
+from iamd.policy.conditions.readers import read_address, read_instant
 from iamd.policy.context import Context, ContextValue
 from iamd.policy.document import ConditionClause
 from iamd.policy.operators import BASE_OPERATORS, NEGATED_OPERATORS
+from iamd.policy.variables import parse_template
 
 KEY = "k:key"
 
@@ -176,3 +182,32 @@ def test_negated_operators_are_true_when_the_key_is_missing(
 ) -> None:
     assert _test(operator, values, _context(None, variable)) is True
     assert _test(operator, values, _context((), variable)) is True
+
+
+GLOB_TEXT = st.text(alphabet="ab*", max_size=6)
+
+
+@given(
+    GLOB_TEXT, GLOB_TEXT, st.text(alphabet="ab*", max_size=3), st.text(alphabet="ab*", max_size=8)
+)
+def test_like_with_variables_agrees_with_a_regex_built_per_request(
+    before: str, after: str, variable: str, request: str
+) -> None:
+    template = parse_template(f"{before}${{k:var}}{after}")
+    ctx = {"k:var": variable}
+    by_chunks = like_test(template)(request, ctx)
+    assert by_chunks is _like_by_regex(template)(request, ctx)
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)))
+def test_instant_fast_path_agrees_with_the_general_reader(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    canonical = moment.strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0")
+    general = canonical[:-1] + "+00:00"
+    expected = (moment - datetime(1970, 1, 1)) // timedelta(seconds=1) * 1_000_000_000
+    assert read_instant(canonical) == read_instant(general) == expected
+
+
+@given(st.ip_addresses())
+def test_addresses_read_as_ipaddress_reads_them(address: IPv4Address | IPv6Address) -> None:
+    assert read_address(str(address)) == (address.version, int(address))

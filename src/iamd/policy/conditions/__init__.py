@@ -177,7 +177,10 @@ def _for_all(key: str, per_value: ValueTest) -> Test:
             return True
         if isinstance(value, str):
             return per_value(value, context)
-        return all(per_value(item, context) for item in value)
+        for item in value:  # noqa: SIM110 - a loop costs less than a generator here
+            if not per_value(item, context):
+                return False
+        return True
 
     return test
 
@@ -191,6 +194,9 @@ def _for_any(key: str, per_value: ValueTest, if_exists: bool) -> Test:
             return per_value(value, context)
         if not value:
             return if_exists
-        return any(per_value(item, context) for item in value)
+        for item in value:  # noqa: SIM110 - a loop costs less than a generator here
+            if per_value(item, context):
+                return True
+        return False
 
     return test

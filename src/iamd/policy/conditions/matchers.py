@@ -20,10 +20,10 @@ from iamd.policy.conditions.patterns import (
     has_wildcards,
     is_arn,
     like_test,
+    resolver,
 )
 from iamd.policy.conditions.readers import (
     Number,
-    in_network,
     read_address,
     read_base64,
     read_bool,
@@ -85,12 +85,14 @@ def _string_equals(values: Sequence[str], variables: bool, fold: bool = False) -
     if not templates:
         return _membership(members, fold)
 
+    resolvers = [resolver(t.parts) for t in templates]
+
     def test(value: str, context: Context) -> bool:
         wanted = value.lower() if fold else value
         if wanted in members:
             return True
-        for template in templates:
-            resolved = template.resolve(context)
+        for resolve in resolvers:
+            resolved = resolve(context)
             if resolved is not None and (resolved.lower() if fold else resolved) == wanted:
                 return True
         return False
@@ -125,14 +127,16 @@ def _bool(values: Sequence[str], variables: bool) -> Matcher:
     if not templates:
         return _membership(members, True)
 
+    resolvers = [resolver(t.parts) for t in templates]
+
     def test(value: str, context: Context) -> bool:
         wanted = read_bool(value)
         if wanted is None:
             return False
         if wanted in members:
             return True
-        for template in templates:
-            resolved = template.resolve(context)
+        for resolve in resolvers:
+            resolved = resolve(context)
             if resolved is not None and read_bool(resolved) == wanted:
                 return True
         return False
@@ -235,7 +239,11 @@ def _ip(values: Sequence[str], variables: bool) -> Matcher:
         address = read_address(value)
         if address is None:
             return False
-        return any(in_network(address, n) for n in networks)
+        version, number = address
+        for net_version, first, mask in networks:
+            if version == net_version and number & mask == first:
+                return True
+        return False
 
     return Matcher(test)
 

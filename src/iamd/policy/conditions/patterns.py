@@ -14,10 +14,10 @@ literal text (``${*}`` is an asterisk), so it is escaped, never globbed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from iamd.policy.context import Context
-from iamd.policy.variables import Special, Template, Variable
+from iamd.policy.variables import Part, Special, Template, Variable
 
 _ARN_COMPONENTS = 6
 
@@ -80,16 +80,101 @@ def _variable(var: Variable, context: Context) -> str | None:
     return value if isinstance(value, str) else None  # multivalued keys never substitute
 
 
-def like_test(template: Template) -> Callable[[str, Context], bool]:
-    """StringLike of a request value against a pattern with variables."""
-    globbing = any(isinstance(p, str) and has_wildcards(p) for p in template.parts)
+Resolver = Callable[[Context], str | None]
 
+
+def resolver(parts: Sequence[Part]) -> Resolver:
+    """Text for ``parts`` with their variables substituted; None when one cannot resolve.
+
+    Specials are already the literal characters they stand for.
+    """
+    merged: list[str | Variable] = []
+    for part in parts:
+        text = part.char if isinstance(part, Special) else part
+        if isinstance(text, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += text
+        else:
+            merged.append(text)
+    if len(merged) == 1 and isinstance(merged[0], Variable):
+        only = merged[0]
+        return lambda context: _variable(only, context)
+    if not any(isinstance(p, Variable) for p in merged):
+        constant = "".join(p for p in merged if isinstance(p, str))
+        return lambda context: constant
+    frozen = tuple(merged)
+
+    def resolve(context: Context) -> str | None:
+        out: list[str] = []
+        for part in frozen:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                value = _variable(part, context)
+                if value is None:
+                    return None
+                out.append(value)
+        return "".join(out)
+
+    return resolve
+
+
+def like_test(template: Template) -> Callable[[str, Context], bool]:
+    """StringLike of a request value against a pattern with variables.
+
+    The pattern is cut at its written ``*``s into runs; each run is resolved and the
+    runs are placed in the value with ``startswith``/``find``/``endswith``. A written
+    ``?`` (rare with variables) falls back to a regex built for the request.
+    """
+    if any(isinstance(p, str) and "?" in p for p in template.parts):
+        return _like_by_regex(template)
+    runs: list[list[Part]] = [[]]
+    for part in template.parts:
+        if isinstance(part, str):
+            pieces = part.split("*")
+            for i, piece in enumerate(pieces):
+                if i:
+                    runs.append([])
+                if piece:
+                    runs[-1].append(piece)
+        else:
+            runs[-1].append(part)
+    resolvers = [resolver(run) for run in runs]
+
+    def test(value: str, context: Context) -> bool:
+        chunks: list[str] = []
+        for resolve in resolvers:
+            chunk = resolve(context)
+            if chunk is None:
+                return False
+            chunks.append(chunk)
+        return _glob_chunks(value, chunks)
+
+    return test
+
+
+def _glob_chunks(value: str, chunks: list[str]) -> bool:
+    """Does ``value`` match the chunks joined by ``*`` (literal chunks, no other wildcard)?"""
+    first = chunks[0]
+    if len(chunks) == 1:
+        return value == first
+    last = chunks[-1]
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos = len(first)
+    for middle in chunks[1:-1]:
+        found = value.find(middle, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(middle)
+    return True
+
+
+def _like_by_regex(template: Template) -> Callable[[str, Context], bool]:
     def test(value: str, context: Context) -> bool:
         runs = _parts(template, context)
         if runs is None:
             return False
-        if not globbing:
-            return value == "".join(text for _, text in runs)
         source = "".join(glob_source(t) if policy else re.escape(t) for policy, t in runs)
         return re.fullmatch(source, value, re.DOTALL) is not None
 

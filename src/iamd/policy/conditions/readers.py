@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
+import socket
+from datetime import datetime
 from decimal import Decimal
 
 Number = int | Decimal
 
 # Decimal() alone would also take "NaN", "Infinity", "1_000" and surrounding spaces.
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,6})?")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 
 
 def read_number(text: str) -> Number | None:
@@ -34,12 +36,17 @@ def read_number(text: str) -> Number | None:
 
 NANOS = 1_000_000_000
 _MAX_EPOCH = 2**63 - 1
+_UNIX = datetime(1970, 1, 1)
 _MIN_YEAR, _MAX_YEAR = -292275054, 292278993  # the range AWS accepts in a policy
-_EPOCH = re.compile(r"-?\d{1,19}(?:\.(\d{1,9}))?")
+_EPOCH = re.compile(r"-?\d{1,19}(?:\.(\d{1,9}))?", re.ASCII)
+_CANONICAL = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T\d\d:\d\d:\d\dZ", re.ASCII
+)
 _ISO = re.compile(
     r"(-?\d{1,9})(?:-(\d{1,2})(?:-(\d{1,2}))?)?"  # year, month, day
     r"(?:[Tt](?:(\d{1,2})(?::(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?)?)?"  # time
-    r"(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?"  # zone
+    r"(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?",  # zone
+    re.ASCII,
 )
 
 
@@ -51,6 +58,13 @@ def read_instant(text: str) -> int | None:
     minutes, seconds and a fraction, each optional from the right) and an optional zone
     (``Z``, ``+05``, ``-05:30``); without a zone the time is UTC.
     """
+    if _CANONICAL.fullmatch(text) is not None:  # the form requests carry: 2024-05-01T12:00:00Z
+        try:
+            since = datetime.fromisoformat(text[:19]) - _UNIX
+        except ValueError:  # 2021-02-30 or hour 24: left to the general reader below
+            pass
+        else:
+            return (since.days * 86400 + since.seconds) * NANOS
     m = _EPOCH.fullmatch(text)
     if m is not None:
         whole, _, frac = text.partition(".")
@@ -124,32 +138,25 @@ def read_network(text: str) -> Network | None:
     return net.version, int(net.network_address), int(net.netmask)
 
 
+_DOTTED_QUAD = re.compile(
+    r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)", re.ASCII
+)
+
+
 def read_address(text: str) -> tuple[int, int] | None:
-    """An IP address as (version, int). Dotted-quad IPv4 is read without ``ipaddress``."""
-    parts = text.split(".")
-    if len(parts) == 4:
-        value = 0
-        for part in parts:
-            if not (part.isascii() and part.isdigit()) or len(part) > 3:
-                return None
-            if len(part) > 1 and part[0] == "0":  # leading zeros: octal in some parsers
-                return None
-            octet = int(part)
-            if octet > 255:
-                return None
-            value = value << 8 | octet
-        return 4, value
+    """An IP address as (version, int); IPv4 only as four decimal octets, no leading zeros.
+
+    IPv4 is the hot case: once the regex has vetted the text, ``inet_aton`` (a pure
+    conversion) reads it in a fraction of what ``ipaddress`` takes.
+    """
+    if _DOTTED_QUAD.fullmatch(text) is not None:
+        return 4, int.from_bytes(socket.inet_aton(text), "big")
     if ":" not in text or not text.isascii() or "/" in text or "%" in text:
         return None
     try:
         return 6, int(ipaddress.IPv6Address(text))
     except ValueError:
         return None
-
-
-def in_network(address: tuple[int, int], network: Network) -> bool:
-    version, first, mask = network
-    return address[0] == version and address[1] & mask == first
 
 
 # --- base64 and booleans --------------------------------------------------------------
