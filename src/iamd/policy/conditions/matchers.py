@@ -116,7 +116,10 @@ def _string_like(values: Sequence[str], variables: bool) -> Matcher:
     def test(value: str, context: Context) -> bool:
         if value in members or (fullmatch is not None and fullmatch(value) is not None):
             return True
-        return any(t(value, context) for t in tests)
+        for like in tests:  # noqa: SIM110 - a loop costs less than a generator here
+            if like(value, context):
+                return True
+        return False
 
     return Matcher(test)
 
@@ -165,7 +168,10 @@ def _arn(values: Sequence[str], variables: bool) -> Matcher:
             return True
         if fullmatch is not None and fullmatch(value) is not None:
             return True
-        return any(t(value, context) for t in tests)
+        for arn_like in tests:  # noqa: SIM110 - a loop costs less than a generator here
+            if arn_like(value, context):
+                return True
+        return False
 
     return Matcher(test)
 

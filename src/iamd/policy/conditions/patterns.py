@@ -95,12 +95,21 @@ def resolver(parts: Sequence[Part]) -> Resolver:
             merged[-1] += text
         else:
             merged.append(text)
-    if len(merged) == 1 and isinstance(merged[0], Variable):
-        only = merged[0]
-        return lambda context: _variable(only, context)
-    if not any(isinstance(p, Variable) for p in merged):
+    variables = [p for p in merged if isinstance(p, Variable)]
+    if not variables:
         constant = "".join(p for p in merged if isinstance(p, str))
         return lambda context: constant
+    if len(variables) == 1:  # the usual shape: "home/${aws:userid}/"
+        only = variables[0]
+        at = merged.index(only)
+        prefix = "".join(p for p in merged[:at] if isinstance(p, str))
+        suffix = "".join(p for p in merged[at + 1 :] if isinstance(p, str))
+
+        def resolve_one(context: Context) -> str | None:
+            value = _variable(only, context)
+            return None if value is None else prefix + value + suffix
+
+        return resolve_one
     frozen = tuple(merged)
 
     def resolve(context: Context) -> str | None:
@@ -161,6 +170,8 @@ def _glob_chunks(value: str, chunks: list[str]) -> bool:
     end = len(value) - len(last)
     if end < len(first) or not value.startswith(first) or not value.endswith(last):
         return False
+    if len(chunks) == 2:
+        return True
     pos = len(first)
     for middle in chunks[1:-1]:
         found = value.find(middle, pos, end)
