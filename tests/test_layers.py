@@ -50,7 +50,7 @@ def _modules() -> list[tuple[str, Path]]:
     ]
 
 
-@pytest.mark.parametrize(("layer", "path"), _modules(), ids=lambda v: str(v))
+@pytest.mark.parametrize(("layer", "path"), _modules(), ids=str)
 def test_imports_follow_the_layer_map(layer: str, path: Path) -> None:
     allowed = ALLOWED.get(layer)
     assert allowed is not None, f"src/iamd/{layer}/ is not on the layer map"
