@@ -1,0 +1,316 @@
+"""The database: one engine, transactions, and the locks that keep invariants across nodes.
+
+Design:
+
+- ``Database(url)`` wraps a SQLAlchemy 2 Core engine for SQLite (the default: one file in
+  the data directory, WAL) or PostgreSQL (``postgresql+psycopg://...``, a connection pool).
+- ``db.transaction(write)`` yields a Connection inside one transaction; it commits when the
+  block ends normally and rolls back on any exception. ``db.run(write, fn)`` does the same
+  for a function and retries it when the database reports a serialization failure or a
+  deadlock, so callers never see those.
+- SQLite: pysqlite's own transaction handling is switched off and iamd emits ``BEGIN``
+  itself: ``BEGIN IMMEDIATE`` for writes, so writers from several processes queue on the
+  database's write lock (bounded by ``busy_timeout``) instead of failing when a read
+  transaction tries to upgrade; plain ``BEGIN`` for reads, which under WAL read a snapshot
+  and never block or wait for writers.
+- PostgreSQL: writes run at READ COMMITTED. Invariants that span rows hold because
+  (a) names are unique per account by unique indexes (a violation becomes ``RowConflict``)
+  and (b) code that counts rows before inserting (at most five policy versions, quotas)
+  first locks the parent row with ``lock_row`` (``SELECT ... FOR UPDATE``); after the lock
+  is granted, every later statement in the transaction sees the rows other writers
+  committed. ``touch_account`` updates the account row, so it also serializes writers of
+  one account from the moment it is called: call it first in a write transaction when a
+  whole-account invariant matters. Reads run at REPEATABLE READ, READ ONLY: one snapshot.
+- ``accounts.change_counter`` goes up with every write in an account (``touch_account``);
+  caches of compiled policies key on it (``change_counter``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Row, Table, create_engine, event, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from iamd.store import schema
+
+T = TypeVar("T")
+
+# Serialization failure and deadlock: the transaction may succeed if run again.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_SQLITE_BUSY = re.compile(r"database is locked|database table is locked|SQLITE_BUSY", re.I)
+_SCHEMA_LOCK_KEY = 0x69616D64  # "iamd": pg_advisory_xact_lock around create_all
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(Exception):
+    """Base of the store's own errors; the operations translate them to AWS errors."""
+
+
+class RowConflict(StoreError):
+    """A write broke a constraint: a duplicate key (``kind="unique"``) or a missing parent
+    row (``kind="foreign_key"``). ``constraint`` names the index when the database says."""
+
+    def __init__(self, kind: str, constraint: str | None, detail: str) -> None:
+        self.kind = kind
+        self.constraint = constraint
+        self.detail = detail
+        super().__init__(f"{kind} conflict on {constraint or 'a constraint'}: {detail}")
+
+
+class StoreBusy(StoreError):
+    """The database kept reporting conflicts or lock timeouts after every retry."""
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return str(state) if state else None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A serialization failure, a deadlock, or SQLite still busy after its timeout."""
+    if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+        if _sqlstate(exc) in _RETRYABLE_SQLSTATES:
+            return True
+        if isinstance(exc, OperationalError) and _SQLITE_BUSY.search(str(exc.orig)):
+            return True
+    return False
+
+
+def row_conflict(exc: IntegrityError) -> RowConflict:
+    """The narrow store error for an IntegrityError from either database."""
+    orig = exc.orig
+    message = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
+    sqlstate = _sqlstate(exc)
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if sqlstate is not None:
+        kind = {"23505": "unique", "23503": "foreign_key"}.get(sqlstate, "other")
+    elif "UNIQUE constraint failed" in message or "PRIMARY KEY" in message:
+        kind = "unique"
+        constraint = constraint or message.split(":", 1)[-1].strip()
+    elif "FOREIGN KEY constraint failed" in message:
+        kind = "foreign_key"
+    else:
+        kind = "other"
+    return RowConflict(kind, constraint, message)
+
+
+class Database:
+    """An engine and its transactions. ``url`` is a SQLAlchemy URL (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+        parsed = make_url(url)
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            in_memory = parsed.database in (None, "", ":memory:")
+            if not in_memory:
+                Path(str(parsed.database)).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.engine = _sqlite_engine(url, in_memory=in_memory)
+        elif self.dialect == "postgresql":
+            self.engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+                isolation_level="READ COMMITTED",
+            )
+        else:
+            raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
+        self._schema_lock = threading.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def create_schema(self) -> None:
+        """Create the missing tables and indexes; safe when several processes start at once."""
+        with self._schema_lock, self.transaction(write=True) as conn:
+            if self.is_postgresql:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+            schema.metadata.create_all(conn, checkfirst=True)
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Connection]:
+        """One transaction: commit when the block ends, roll back on an exception.
+
+        IntegrityError becomes RowConflict. A read transaction must not write.
+        """
+        with self._connect(write) as conn:
+            try:
+                with conn.begin():
+                    yield conn
+            except IntegrityError as exc:
+                raise row_conflict(exc) from exc
+
+    def run(self, write: bool, fn: Callable[[Connection], T], *, attempts: int = 6) -> T:
+        """``fn(conn)`` inside a transaction, run again on serialization failures/deadlocks.
+
+        ``fn`` may run more than once, so it must not have side effects outside the database.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction(write) as conn:
+                    return fn(conn)
+            except DBAPIError as exc:
+                if not is_retryable(exc):
+                    raise
+                if attempt == attempts:
+                    raise StoreBusy(f"gave up after {attempts} attempts: {exc.orig}") from exc
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _connect(self, write: bool) -> Iterator[Connection]:
+        with self.engine.connect() as raw:
+            if self.is_sqlite:
+                conn = raw.execution_options(iamd_write=write)
+            elif not write:
+                conn = raw.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            else:
+                conn = raw
+            yield conn
+
+
+def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    }
+    if in_memory:
+        kwargs["poolclass"] = StaticPool
+    else:
+        kwargs["pool_size"] = 8
+        kwargs["max_overflow"] = 16
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # iamd emits BEGIN itself (see the "begin" hook); pysqlite must not.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("iamd_write", True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A timestamp read back from the store, timezone-aware UTC.
+
+    SQLite keeps no zone and hands back naive values; iamd only ever stores UTC.
+    """
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _key_clause(table: Table, key: Mapping[str, object]) -> list[Any]:
+    return [table.c[name] == value for name, value in key.items()]
+
+
+def lock_row(conn: Connection, table: Table, key: Mapping[str, object]) -> Row[Any] | None:
+    """Read a row and lock it until the transaction ends (``SELECT ... FOR UPDATE``).
+
+    Used before counting children (at most five policy versions) so that concurrent
+    writers of the same parent take turns. On SQLite the write transaction's
+    ``BEGIN IMMEDIATE`` already serializes writers, so it is a plain read there.
+    Returns None when no row has that key.
+    """
+    stmt = select(table).where(*_key_clause(table, key))
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).first()
+
+
+def touch_account(conn: Connection, account_id: str) -> int:
+    """Count a write in ``account_id`` and return the new change counter.
+
+    On PostgreSQL this locks the account row until the transaction ends.
+    """
+    acc = schema.accounts
+    stmt = (
+        update(acc)
+        .where(acc.c.account_id == account_id)
+        .values(change_counter=acc.c.change_counter + 1)
+        .returning(acc.c.change_counter)
+    )
+    value = conn.execute(stmt).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def change_counter(conn: Connection, account_id: str) -> int:
+    """The account's change counter (0 for an account that does not exist)."""
+    acc = schema.accounts
+    value = conn.execute(
+        select(acc.c.change_counter).where(acc.c.account_id == account_id)
+    ).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def insert_ignore(conn: Connection, table: Table, values: Mapping[str, object]) -> bool:
+    """Insert a row unless one with the same key already exists; True if it was inserted.
+
+    For seeding that several processes may do at once (no error, no aborted transaction).
+    """
+    if conn.dialect.name == "postgresql":
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    return bool(conn.execute(stmt).rowcount == 1)
+
+
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[None]:
+    """Run a block in a savepoint, turning IntegrityError into RowConflict there.
+
+    After a conflict the enclosing transaction stays usable (PostgreSQL otherwise aborts
+    the whole transaction on the first error), so an operation can insert and fall back.
+    """
+    try:
+        with conn.begin_nested():
+            yield
+    except IntegrityError as exc:
+        raise row_conflict(exc) from exc
