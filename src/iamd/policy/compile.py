@@ -155,11 +155,15 @@ MAX_ORG_LEVELS = 12
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A statement in its role within one policy set."""
+    """A statement in its role within one policy set, flattened for the evaluator."""
 
     bit: int
     policy_type: PolicyType
     ref: StatementRef
+    deny: bool
+    resource: ResourceMatcher | None
+    principal: PrincipalMatcher | None
+    conditions: tuple[CompiledCondition, ...]
     compiled: CompiledStatement
 
 
@@ -181,6 +185,7 @@ class PolicySet:
         "has_boundary",
         "has_resource_policy",
         "has_session_policies",
+        "identity_only",
         "rcp_mask",
         "resource_must_allow",
         "scp_mask",
@@ -211,10 +216,21 @@ class PolicySet:
         for i, level in enumerate(rcps):
             placed += [(1 << (_RCP_SHIFT + i), PolicyType.RCP, p) for p in level]
         self._entries = tuple(
-            Entry(bit, ptype, _ref(policy, ptype, cs.statement), cs)
+            Entry(
+                bit,
+                ptype,
+                _ref(policy, ptype, cs.statement),
+                cs.deny,
+                cs.resource,
+                cs.principal,
+                cs.conditions,
+                cs,
+            )
             for bit, ptype, policy in placed
             for cs in policy.statements
         )
+        # Only identity policies, nothing else to combine: the evaluator's fast path.
+        self.identity_only = all(bit == BIT_IDENTITY for bit, _, _ in placed)
         self.scp_mask = sum(1 << (_SCP_SHIFT + i) for i in range(len(scps)))
         self.rcp_mask = sum(1 << (_RCP_SHIFT + i) for i in range(len(rcps)))
         self.has_resource_policy = resource is not None

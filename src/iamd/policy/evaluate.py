@@ -25,7 +25,6 @@ from iamd.policy.compile import (
     BIT_IDENTITY,
     BIT_RESOURCE,
     BIT_SESSION,
-    Entry,
     PolicySet,
 )
 from iamd.policy.decision import Decision, Evaluation, PolicyType, StatementRef
@@ -37,21 +36,21 @@ def evaluate(request: Request, policies: PolicySet) -> Evaluation:
     ctx = request.context
     resource = request.resource
     principal = request.principal
-    allows: list[Entry] = []
+    allows: list[StatementRef] = []
     denies: list[StatementRef] = []
     missing: list[str] | None = None
     allowed_bits = 0
     grant = 0
     for entry in policies.candidates(request.action):
-        st = entry.compiled
-        if st.resource is not None and not st.resource(resource, ctx):
+        matcher = entry.resource
+        if matcher is not None and not matcher(resource, ctx):
             continue
-        named: int = Grant.FULL
-        if st.principal is not None:
-            named = st.principal(principal)
+        named: int = _FULL
+        if entry.principal is not None:
+            named = entry.principal(principal)
             if not named:
                 continue
-        conditions = st.conditions
+        conditions = entry.conditions
         for cond in conditions:
             if cond.key not in ctx:
                 missing = _note(missing, cond.key)
@@ -59,10 +58,10 @@ def evaluate(request: Request, policies: PolicySet) -> Evaluation:
             if not cond.test(ctx):
                 break
         else:
-            if st.deny:
+            if entry.deny:
                 denies.append(entry.ref)
             else:
-                allows.append(entry)
+                allows.append(entry.ref)
                 allowed_bits |= entry.bit
                 if entry.bit == BIT_RESOURCE and named > grant:
                     grant = named
@@ -71,10 +70,27 @@ def evaluate(request: Request, policies: PolicySet) -> Evaluation:
         return Evaluation(
             Decision.EXPLICIT_DENY, tuple(denies), denies[0].policy_type, missing_keys
         )
+    owner = request.resource_account
+    if (
+        policies.identity_only
+        and principal.has_identity_policies
+        and principal.kind is not PrincipalKind.ROOT
+        and (owner is None or owner == principal.account)
+    ):
+        # Only identity policies, same account: nothing else to combine.
+        if allowed_bits:
+            return Evaluation(Decision.ALLOW, tuple(allows), None, missing_keys)
+        if not missing_keys:
+            return _NO_IDENTITY_ALLOW
+        return Evaluation(Decision.IMPLICIT_DENY, (), PolicyType.IDENTITY, missing_keys)
     decision, failed = combine(request, policies, allowed_bits, grant)
     if decision is Decision.ALLOW:
-        return Evaluation(decision, tuple(e.ref for e in allows), None, missing_keys)
+        return Evaluation(decision, tuple(allows), None, missing_keys)
     return Evaluation(decision, (), failed, missing_keys)
+
+
+_FULL = int(Grant.FULL)
+_NO_IDENTITY_ALLOW = Evaluation(Decision.IMPLICIT_DENY, (), PolicyType.IDENTITY, ())
 
 
 def _note(missing: list[str] | None, key: str) -> list[str]:

@@ -10,8 +10,10 @@ the engine never reads a clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
 
 from iamd.model.arn import assumed_role_arn, federated_user_arn, parse_arn, root_arn
 from iamd.policy.context import Context, ContextValue
@@ -229,19 +231,19 @@ def principal_context(principal: Principal) -> dict[str, ContextValue]:
     return ctx
 
 
-@dataclass(slots=True)
-class Request:
+EMPTY_CONTEXT: Context = MappingProxyType({})
+
+
+class Request(NamedTuple):
     """One authorization question. ``context`` keys are lowercased (see ``context.py``).
 
     ``resource_account`` is the account that owns the resource; None means the
-    principal's own account (or no owner, for ``*``).
+    principal's own account (or no owner, for ``*``). A named tuple, not a frozen
+    dataclass: one is built per decision, and a tuple is built at a third of the cost.
     """
-
-    # INVARIANT: treated as immutable. Not frozen only because a frozen dataclass's
-    # __init__ costs a microsecond, a quarter of a whole decision on the hot path.
 
     principal: Principal
     action: str
     resource: str
-    context: Context = field(default_factory=dict)
+    context: Context = EMPTY_CONTEXT
     resource_account: str | None = None
