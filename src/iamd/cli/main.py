@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from iamd import __version__
-from iamd.cli import account_cmd, policy_cmd
+from iamd.cli import account_cmd, policy_cmd, serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"iamd {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     policy_cmd.register(commands)
+    serve_cmd.register(commands)
     account_cmd.register(commands)
     return parser
 

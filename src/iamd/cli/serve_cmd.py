@@ -1,0 +1,69 @@
+"""``iamd serve``: prepare the store, then serve IAM and STS with uvicorn.
+
+The store is made ready once, in this process (schema, master key, default account and
+root key, printed once if generated); then uvicorn starts the workers, each building its
+own runtime from the same ``IAMD_*`` settings (``iamd.server.app:app_from_env``). Flags
+override the environment and are handed to the workers through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from iamd.config import Settings
+from iamd.store.bootstrap import BootstrapError
+from iamd.store.secrets import MasterKeyError
+
+APP_FACTORY = "iamd.server.app:app_from_env"
+
+
+def register(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="serve the IAM and STS APIs over HTTP")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 4566)")
+    serve.add_argument("--data-dir", help="where the SQLite file and master key live")
+    serve.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in --data-dir)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    serve.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from iamd.server.runtime import prepare_store
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    settings = Settings.from_env(
+        host=args.host, port=args.port, data_dir=args.data_dir, db_url=args.db
+    )
+    # The workers read their settings from the environment: pass the flags on.
+    os.environ["IAMD_DATA_DIR"] = str(settings.data_dir)
+    if settings.db_url:
+        os.environ["IAMD_DB_URL"] = settings.db_url
+    try:
+        prepare_store(settings)
+    except (MasterKeyError, BootstrapError) as exc:
+        print(f"iamd: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers if args.workers > 1 else None,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        date_header=False,
+    )
+    return 0

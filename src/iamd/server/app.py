@@ -1,0 +1,174 @@
+"""The ASGI application: a raw ASGI callable, no framework.
+
+The stack, outermost first (``build_app`` is the one place that says so)::
+
+    ServerErrors    anything that escapes below: a bare 500, logged (should never happen)
+    RequestIds      a uuid4 per HTTP request, in scope["iamd.request_id"]
+    Router          /healthz -> health; / -> QueryEndpoint; anything else -> NotFound
+    QueryEndpoint   body (capped) -> pairs -> Pipeline -> XML; every error through
+                    errors.error_response, the single error handler
+
+``app_from_env`` is the factory ``iamd serve`` hands to uvicorn (each worker calls it):
+settings from ``IAMD_*``, then ``runtime.open_runtime``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from iamd.auth import HttpRequest
+from iamd.config import Settings
+from iamd.protocol import CONTENT_TYPE
+from iamd.server import errors, forms, routing
+from iamd.server.pipeline import Exchange, Peer, Pipeline
+from iamd.server.runtime import Runtime, open_runtime
+
+log = logging.getLogger("iamd.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+REQUEST_ID = "iamd.request_id"
+_XML = CONTENT_TYPE.encode("ascii")
+
+
+async def send_response(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class QueryEndpoint:
+    """IAM and STS over the AWS Query protocol, POST form bodies and GET query strings."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.pipeline = Pipeline(runtime)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exchange = Exchange(scope[REQUEST_ID])
+        try:
+            body = await self._respond(scope, receive, exchange)
+            status, headers = 200, [(b"content-type", _XML)]
+        except Exception as exc:  # the one place that turns every failure into a response
+            status, raw, body = errors.error_response(
+                exchange.service, exc, exchange.request_id, exchange.action
+            )
+            headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw]
+            headers = [h for h in headers if h[0] != b"x-amzn-requestid"]
+        headers.append((b"x-amzn-requestid", exchange.request_id.encode("ascii")))
+        await send_response(send, status, headers, body)
+
+    async def _respond(self, scope: Scope, receive: Receive, exchange: Exchange) -> bytes:
+        method: str = scope["method"]
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers)
+        raw_query = scope.get("query_string", b"")
+        if method not in routing.QUERY_METHODS:
+            raise errors.MethodNotAllowed(f"The method {method} is not allowed; use POST or GET.")
+        content_length = next((v for k, v in headers if k.lower() == "content-length"), None)
+        body = await forms.read_body(content_length, receive, self.runtime.max_body_bytes)
+        pairs = forms.decode_pairs(body) if method == "POST" else []
+        if raw_query:
+            pairs += forms.decode_pairs(raw_query, "query string")
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        http = HttpRequest(
+            method,
+            raw_path.decode("latin-1").partition("?")[0],
+            raw_query.decode("latin-1"),
+            headers,
+            body,
+        )
+        client = scope.get("client")
+        peer = Peer(
+            source_ip=client[0] if client else "127.0.0.1",
+            secure=scope.get("scheme") == "https",
+            user_agent=next((v for k, v in headers if k.lower() == "user-agent"), ""),
+        )
+        return self.pipeline.handle(http, pairs, peer, exchange)
+
+
+class Router:
+    def __init__(self, query: ASGIApp) -> None:
+        self.query = query
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = routing.endpoint_for(scope["path"])
+        if endpoint is routing.Endpoint.QUERY:
+            await self.query(scope, receive, send)
+        elif endpoint is routing.Endpoint.HEALTH:
+            await send_response(send, 200, [(b"content-type", b"text/plain")], b"ok\n")
+        else:
+            rid = scope[REQUEST_ID]
+            status, raw, body = errors.error_response(
+                routing.DEFAULT_SERVICE, errors.NotFound(), rid
+            )
+            headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw]
+            await send_response(send, status, headers, body)
+
+
+class RequestIds:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[REQUEST_ID] = str(uuid.uuid4())
+        await self.app(scope, receive, send)
+
+
+class ServerErrors:
+    """Last resort: nothing below should raise, but if it does the client gets a 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            log.exception("unhandled error in the ASGI stack")
+            await send_response(send, 500, [(b"content-type", b"text/plain")], b"")
+
+
+class IamdApp:
+    """The ASGI entry point: lifespan events and HTTP requests."""
+
+    def __init__(self, runtime: Runtime, stack: ASGIApp) -> None:
+        self.runtime = runtime
+        self.stack = stack
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.stack(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.runtime.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def build_app(runtime: Runtime) -> IamdApp:
+    """The middleware stack, outermost first, in this one place."""
+    stack = ServerErrors(RequestIds(Router(QueryEndpoint(runtime))))
+    return IamdApp(runtime, stack)
+
+
+def app_from_env() -> IamdApp:
+    """uvicorn's factory: one Runtime per worker process, from ``IAMD_*``."""
+    return build_app(open_runtime(Settings.from_env()))

@@ -1,0 +1,65 @@
+"""Which endpoint a path is, and which service (IAM or STS) a Query request is for.
+
+IAM and STS share ``/``. A signed request names its service in the credential scope
+(``AKID/20240101/us-east-1/sts/aws4_request``); an unsigned one (only STS's
+AssumeRoleWithWebIdentity and AssumeRoleWithSAML may be) is told apart by its Action,
+with STS's API version or none. ``/healthz`` answers once the server is ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+from iamd.auth import HttpRequest, parse_auth
+from iamd.errors import ServiceError
+from iamd.protocol import SERVICE_VERSIONS, load_service
+
+DEFAULT_SERVICE = "iam"
+QUERY_METHODS = frozenset({"GET", "POST"})
+
+
+class Endpoint(Enum):
+    QUERY = "query"
+    HEALTH = "health"
+    NOT_FOUND = "not-found"
+
+
+def endpoint_for(path: str) -> Endpoint:
+    if path == "/":
+        return Endpoint.QUERY
+    if path == "/healthz":
+        return Endpoint.HEALTH
+    return Endpoint.NOT_FOUND
+
+
+def first_value(pairs: Sequence[tuple[str, str]], name: str) -> str | None:
+    for key, value in pairs:
+        if key == name:
+            return value
+    return None
+
+
+def service_by_action(pairs: Sequence[tuple[str, str]]) -> str:
+    """STS when Action is one of its operations and Version is STS's (or absent)."""
+    action = first_value(pairs, "Action")
+    version = first_value(pairs, "Version")
+    if (
+        action
+        and action in load_service("sts").operation_names
+        and version in (None, "", SERVICE_VERSIONS["sts"])
+    ):
+        return "sts"
+    return DEFAULT_SERVICE
+
+
+def signed_service(request: HttpRequest) -> str | None:
+    """The service named by the credential scope, if the auth parses and names one we serve.
+
+    A malformed signature is reported later, by the verifier, in its proper order.
+    """
+    try:
+        service = parse_auth(request).credential.service
+    except ServiceError:
+        return None
+    return service if service in SERVICE_VERSIONS else None
