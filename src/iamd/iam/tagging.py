@@ -23,11 +23,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection
 
 from iamd.errors import InvalidInput
 from iamd.iam.naming import length_violations, quota_exceeded, raise_violations
-from iamd.store import schema
+from iamd.store import tags as tag_store
+from iamd.store.pagination import InvalidMarker
 
 TAG_KEY_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"
 TAG_VALUE_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
@@ -170,22 +171,12 @@ def resource_tag_context(tags: Mapping[str, str]) -> dict[str, str]:
     return dict(tags)
 
 
-# --- storage ------------------------------------------------------------------------------
-
-
-def stored_tags(conn: Connection, resource_type: str, resource_id: str) -> Tags:
-    """The entity's tags in the order they were first set."""
-    t = schema.tags
-    rows = conn.execute(
-        select(t.c.key, t.c.value)
-        .where(t.c.resource_type == resource_type, t.c.resource_id == resource_id)
-        .order_by(t.c.position)
-    ).all()
-    return [(str(r.key), str(r.value)) for r in rows]
+# --- storage and operations ---------------------------------------------------------------
 
 
 def tags_of(conn: Connection, resource_type: str, resource_id: str) -> dict[str, str]:
-    return dict(stored_tags(conn, resource_type, resource_id))
+    """The entity's tags as a dict (``Target.tags``), in the order they were added."""
+    return dict(tag_store.get_tags(conn, resource_type, resource_id))
 
 
 def tag_list(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
@@ -199,55 +190,37 @@ def apply_tags(
     """Add or replace ``tags`` (already parsed); LimitExceeded past ``limit`` in total."""
     if not tags:
         return
-    t = schema.tags
-    where = (t.c.resource_type == taggable.resource_type, t.c.resource_id == resource_id)
-    existing = {k.lower() for k, _ in stored_tags(conn, taggable.resource_type, resource_id)}
-    new = {k.lower() for k, _ in tags} - existing
-    if len(existing) + len(new) > limit:
+    existing = tag_store.get_tags(conn, taggable.resource_type, resource_id)
+    if len(tag_store.merged_tags(existing, tags)) > limit:
         raise quota_exceeded(taggable.quota_name, limit)
-    position = conn.execute(select(func.coalesce(func.max(t.c.position), 0)).where(*where))
-    next_position = int(position.scalar_one()) + 1
-    for key, value in tags:
-        lower = key.lower()
-        if lower in existing:
-            conn.execute(
-                update(t).where(*where, t.c.key_lower == lower).values(key=key, value=value)
-            )
-            continue
-        conn.execute(
-            insert(t).values(
-                resource_type=taggable.resource_type,
-                resource_id=resource_id,
-                key=key,
-                key_lower=lower,
-                value=value,
-                position=next_position,
-            )
-        )
-        existing.add(lower)
-        next_position += 1
+    tag_store.put_tags(conn, taggable.resource_type, resource_id, tags)
 
 
-def remove_tags(
-    conn: Connection, resource_type: str, resource_id: str, keys: Iterable[str]
-) -> None:
+def untag(conn: Connection, taggable: Taggable, resource_id: str, keys: Sequence[str]) -> None:
     """Remove the tags with these keys (ignoring case); absent keys are no error."""
-    lowered = {k.lower() for k in keys}
-    if not lowered:
-        return
-    t = schema.tags
-    conn.execute(
-        delete(t).where(
-            t.c.resource_type == resource_type,
-            t.c.resource_id == resource_id,
-            t.c.key_lower.in_(lowered),
-        )
-    )
+    tag_store.remove_tags(conn, taggable.resource_type, resource_id, keys)
 
 
-def delete_all_tags(conn: Connection, resource_type: str, resource_id: str) -> None:
+def delete_all_tags(conn: Connection, taggable: Taggable, resource_id: str) -> None:
     """Forget every tag of an entity that is being deleted."""
-    t = schema.tags
-    conn.execute(
-        delete(t).where(t.c.resource_type == resource_type, t.c.resource_id == resource_id)
-    )
+    tag_store.delete_all_tags(conn, taggable.resource_type, resource_id)
+
+
+def list_tags_result(
+    conn: Connection, taggable: Taggable, resource_id: str, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The List*Tags result: ``Tags``, ``IsTruncated`` and ``Marker`` when truncated."""
+    try:
+        page = tag_store.list_tags(
+            conn,
+            taggable.resource_type,
+            resource_id,
+            marker=params.get("Marker"),
+            max_items=params.get("MaxItems"),
+        )
+    except (InvalidMarker, ValueError):
+        raise InvalidInput("Invalid Marker.") from None
+    result: dict[str, Any] = {"Tags": tag_list(page.items), "IsTruncated": page.is_truncated}
+    if page.marker is not None:
+        result["Marker"] = page.marker
+    return result
