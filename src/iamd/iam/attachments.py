@@ -9,10 +9,9 @@ NoSuchEntity. Each entity holds at most ``quotas.managed_policies_per_entity``.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -22,6 +21,9 @@ from iamd.model.arn import parse_arn
 from iamd.operations import OperationContext, Params, Result
 from iamd.store import policies as store
 from iamd.store.db import touch_account
+from iamd.store.pagination import InvalidMarker, Page, paginate_sequence
+
+T = TypeVar("T")
 
 _QUOTA_NAMES = {"user": "PoliciesPerUser", "group": "PoliciesPerGroup", "role": "PoliciesPerRole"}
 
@@ -36,28 +38,30 @@ class Entity:
     account_id: str
 
 
-def page(items: Sequence[Any], params: Params, member: str) -> Result:
-    """One Marker/MaxItems page of an in-memory list (an entity's few policies).
+def paged(fetch: Callable[[], Page[T]]) -> Page[T]:
+    """Run a store pagination, turning a marker it did not issue into InvalidInput."""
+    try:
+        return fetch()
+    except InvalidMarker:
+        raise InvalidInput("Invalid Marker.") from None
 
-    The marker is the position of the next item, opaque to clients as AWS's are.
-    """
-    start = _marker_position(params.get("Marker"))
-    size = int(params.get("MaxItems") or 100)
-    chunk = list(items[start : start + size])
-    result: Result = {member: chunk, "IsTruncated": start + size < len(items)}
-    if result["IsTruncated"]:
-        result["Marker"] = base64.urlsafe_b64encode(f"p{start + size}".encode()).decode()
+
+def page_result(found: Page[Any], member: str, items: Sequence[Any]) -> Result:
+    """``{member: items, IsTruncated, Marker?}`` as IAM's list outputs spell a page."""
+    result: Result = {member: list(items), "IsTruncated": found.is_truncated}
+    if found.marker is not None:
+        result["Marker"] = found.marker
     return result
 
 
-def _marker_position(marker: str | None) -> int:
-    if not marker:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(marker.encode()).decode()
-        return max(int(text[1:]), 0) if text.startswith("p") else 0
-    except (ValueError, UnicodeError):
-        raise InvalidInput("Invalid Marker.") from None
+def page(items: Sequence[T], params: Params, member: str, key: Callable[[T], str] = str) -> Result:
+    """One Marker/MaxItems page of a short in-memory list sorted by the unique ``key``."""
+    found = paged(
+        lambda: paginate_sequence(
+            items, key=key, marker=params.get("Marker"), max_items=params.get("MaxItems")
+        )
+    )
+    return page_result(found, member, found.items)
 
 
 def check_policy_arn(arn: str) -> None:
@@ -121,7 +125,7 @@ def list_attached(ctx: OperationContext, entity: Entity, params: Params) -> Resu
         for arn in arns
         if arn in found and found[arn].path.startswith(prefix)
     ]
-    return page(items, params, "AttachedPolicies")
+    return page(items, params, "AttachedPolicies", key=lambda item: item["PolicyArn"])
 
 
 def remove_all(conn: Connection, entity: Entity) -> None:
