@@ -1,0 +1,163 @@
+"""Roles: rows of the ``roles`` table and the queries the role operations need.
+
+No business rules here: names are looked up ignoring case (``name_lower``), lists are
+pages in ``name_lower`` order read from the ``(account_id, name_lower)`` unique index, so a
+page costs the same with a hundred roles or a hundred thousand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from iamd.store import schema
+from iamd.store.db import as_utc
+
+_roles = schema.roles
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    role_id: str
+    account_id: str
+    name: str
+    path: str
+    arn: str
+    assume_role_policy: str
+    trust_principal_ids: dict[str, str]
+    description: str | None
+    max_session_duration: int
+    created_at: dt.datetime
+    permissions_boundary_arn: str | None
+    last_used_at: dt.datetime | None
+    last_used_region: str | None
+    linked_service: str | None
+
+
+def _role(row: Row[Any]) -> Role:
+    m = row._mapping
+    return Role(
+        role_id=m["role_id"],
+        account_id=m["account_id"],
+        name=m["name"],
+        path=m["path"],
+        arn=m["arn"],
+        assume_role_policy=m["assume_role_policy"],
+        trust_principal_ids=json.loads(m["trust_principal_ids"] or "{}"),
+        description=m["description"],
+        max_session_duration=int(m["max_session_duration"]),
+        created_at=as_utc(m["created_at"]),
+        permissions_boundary_arn=m["permissions_boundary_arn"],
+        last_used_at=as_utc(m["last_used_at"]) if m["last_used_at"] else None,
+        last_used_region=m["last_used_region"],
+        linked_service=m["linked_service"],
+    )
+
+
+def get_by_name(conn: Connection, account_id: str, name: str) -> Role | None:
+    row = conn.execute(
+        select(_roles).where(_roles.c.account_id == account_id, _roles.c.name_lower == name.lower())
+    ).first()
+    return _role(row) if row is not None else None
+
+
+def get_by_id(conn: Connection, role_id: str) -> Role | None:
+    row = conn.execute(select(_roles).where(_roles.c.role_id == role_id)).first()
+    return _role(row) if row is not None else None
+
+
+def count(conn: Connection, account_id: str) -> int:
+    stmt = select(func.count()).select_from(_roles).where(_roles.c.account_id == account_id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def row_values(role: Role) -> dict[str, object]:
+    """The ``roles`` row of a new role."""
+    return {
+        "role_id": role.role_id,
+        "account_id": role.account_id,
+        "name": role.name,
+        "name_lower": role.name.lower(),
+        "path": role.path,
+        "arn": role.arn,
+        "assume_role_policy": role.assume_role_policy,
+        "trust_principal_ids": json.dumps(role.trust_principal_ids),
+        "description": role.description,
+        "max_session_duration": role.max_session_duration,
+        "created_at": role.created_at,
+        "permissions_boundary_arn": role.permissions_boundary_arn,
+        "linked_service": role.linked_service,
+    }
+
+
+def insert_role(conn: Connection, role: Role) -> None:
+    conn.execute(insert(_roles).values(**row_values(role)))
+
+
+def update_role(conn: Connection, role_id: str, **values: object) -> None:
+    """Set columns of one role; ``trust_principal_ids`` may be given as a dict."""
+    if isinstance(values.get("trust_principal_ids"), Mapping):
+        values["trust_principal_ids"] = json.dumps(values["trust_principal_ids"])
+    conn.execute(update(_roles).where(_roles.c.role_id == role_id).values(**values))
+
+
+def delete_role(conn: Connection, role_id: str) -> None:
+    conn.execute(delete(_roles).where(_roles.c.role_id == role_id))
+
+
+def list_page(
+    conn: Connection, account_id: str, path_prefix: str, after: str | None, limit: int
+) -> list[Role]:
+    """Up to ``limit`` roles whose path starts with ``path_prefix``, by name, after ``after``."""
+    stmt = select(_roles).where(_roles.c.account_id == account_id)
+    if path_prefix != "/":
+        stmt = stmt.where(_roles.c.path.startswith(path_prefix, autoescape=True))
+    if after is not None:
+        stmt = stmt.where(_roles.c.name_lower > after)
+    stmt = stmt.order_by(_roles.c.name_lower).limit(limit)
+    return [_role(row) for row in conn.execute(stmt)]
+
+
+def arns_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """``{unique id: ARN}`` of the users and roles among ``ids`` that exist (any account)."""
+    wanted = set(ids)
+    found: dict[str, str] = {}
+    role_ids = [i for i in wanted if i.startswith("AROA")]
+    user_ids = [i for i in wanted if i.startswith("AIDA")]
+    if role_ids:
+        stmt = select(_roles.c.role_id, _roles.c.arn).where(_roles.c.role_id.in_(role_ids))
+        found.update({r.role_id: r.arn for r in conn.execute(stmt)})
+    if user_ids:
+        users = schema.users
+        stmt2 = select(users.c.user_id, users.c.arn).where(users.c.user_id.in_(user_ids))
+        found.update({r.user_id: r.arn for r in conn.execute(stmt2)})
+    return found
+
+
+def entity_id_by_arn(
+    conn: Connection, account_id: str, kind: str, name: str
+) -> tuple[str, str] | None:
+    """``(unique id, ARN)`` of the user or role ``name`` in ``account_id`` (ignoring case)."""
+    table, id_column = (_roles, "role_id") if kind == "role" else (schema.users, "user_id")
+    row = conn.execute(
+        select(table.c[id_column], table.c.arn).where(
+            table.c.account_id == account_id, table.c.name_lower == name.lower()
+        )
+    ).first()
+    return (str(row[0]), str(row[1])) if row is not None else None
+
+
+def account_exists(conn: Connection, account_id: str) -> bool:
+    acc = schema.accounts
+    stmt = select(acc.c.account_id).where(acc.c.account_id == account_id)
+    return conn.execute(stmt).first() is not None
+
+
+def record_use(conn: Connection, role_id: str, when: dt.datetime, region: str) -> None:
+    """Remember the role was used (AssumeRole): GetRole's ``RoleLastUsed``."""
+    update_role(conn, role_id, last_used_at=when, last_used_region=region)
