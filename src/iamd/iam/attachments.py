@@ -21,7 +21,7 @@ from iamd.model.arn import parse_arn
 from iamd.operations import OperationContext, Params, Result
 from iamd.store import policies as store
 from iamd.store.db import touch_account
-from iamd.store.pagination import InvalidMarker, Page, paginate_sequence
+from iamd.store.pagination import InvalidMarker, KeyValue, Page, paginate_sequence
 
 T = TypeVar("T")
 
@@ -54,7 +54,9 @@ def page_result(found: Page[Any], member: str, items: Sequence[Any]) -> Result:
     return result
 
 
-def page(items: Sequence[T], params: Params, member: str, key: Callable[[T], str] = str) -> Result:
+def page(
+    items: Sequence[T], params: Params, member: str, key: Callable[[T], KeyValue] = str
+) -> Result:
     """One Marker/MaxItems page of a short in-memory list sorted by the unique ``key``."""
     found = paged(
         lambda: paginate_sequence(

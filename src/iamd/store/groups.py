@@ -64,6 +64,13 @@ def all_groups(conn: Connection, account_id: str) -> list[Group]:
     return [group_from_row(row) for row in rows]
 
 
+def groups_by_id(conn: Connection, group_ids: list[str]) -> dict[str, Group]:
+    if not group_ids:
+        return {}
+    rows = conn.execute(select(g).where(g.c.group_id.in_(group_ids)))
+    return {row.group_id: group_from_row(row) for row in rows}
+
+
 def update_group(conn: Connection, group_id: str, *, name: str, path: str, arn: str) -> None:
     conn.execute(
         update(g)

@@ -356,6 +356,14 @@ def boundary_users(conn: Connection, account_id: str, arn: str) -> list[tuple[st
     return found
 
 
+def roles_by_id(conn: Connection, role_ids: list[str]) -> dict[str, Row[Any]]:
+    """Role rows (id, name, path...) by id, for listing a policy's entities."""
+    if not role_ids:
+        return {}
+    r = schema.roles
+    return {row.role_id: row for row in conn.execute(select(r).where(r.c.role_id.in_(role_ids)))}
+
+
 def detach_all(conn: Connection, principal_type: str, principal_id: str) -> None:
     conn.execute(
         delete(pa).where(pa.c.principal_type == principal_type, pa.c.principal_id == principal_id)

@@ -38,6 +38,7 @@ MODULES = (
     "groups",
     "access_keys",
     "managed_policies",
+    "policy_versions",
     "user_policies",
     "group_policies",
     "account",
