@@ -28,9 +28,7 @@ def register(commands: Any) -> None:
     serve.add_argument("--data-dir", help="where the SQLite file and master key live")
     serve.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in --data-dir)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    serve.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(handler=run_serve)
 
 

@@ -81,11 +81,14 @@ class Pipeline:
             op = operations.lookup(service, action) if action else None
             if op is None or op.signed:
                 raise MissingAuthenticationToken()
-        parsed = protocol.parse_request(rt.services[service], pairs)
+        model = rt.services[service]
+        named = routing.first_value(pairs, "Action")
+        if named and named in model.operation_names and operations.lookup(service, named) is None:
+            raise InvalidAction(f"The action {named} is not supported by this server.")
+        parsed = protocol.parse_request(model, pairs)
         exchange.action = parsed.action
         op = operations.lookup(service, parsed.action)
-        if op is None:
-            raise InvalidAction(f"The action {parsed.action} is not supported by this server.")
+        assert op is not None  # INVARIANT: checked above, and parse_request keeps Action
 
         def run(conn: Connection) -> operations.Result:
             now = rt.clock.now()
