@@ -130,13 +130,13 @@ class PostgresServer:
         """A fresh empty database; returns its SQLAlchemy URL."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         with self._admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _in_ci() -> bool:

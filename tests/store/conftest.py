@@ -13,9 +13,10 @@ from iamd.store.db import Database
 from iamd.store.secrets import AesGcmBox
 from pg import PostgresServer, postgres_server, postgres_url
 
+from .rows import ACCOUNT, NOW, add_account
+
 __all__ = ["postgres_server", "postgres_url"]
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -38,6 +39,14 @@ def db(db_url: str) -> Iterator[Database]:
     database.create_schema()
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def account(db: Database) -> str:
+    """The id of an account created in ``db``."""
+    with db.transaction() as conn:
+        add_account(conn)
+    return ACCOUNT
 
 
 @pytest.fixture

@@ -299,7 +299,9 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, object]) 
         stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
     else:
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount == 1)
+    # RETURNING rather than rowcount: psycopg reports no rowcount for these inserts.
+    key = next(iter(table.primary_key.columns))
+    return conn.execute(stmt.returning(key)).first() is not None
 
 
 @contextmanager
