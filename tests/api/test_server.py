@@ -8,6 +8,7 @@ the right code and status, never a 500, and must change nothing.
 from __future__ import annotations
 
 import http.client
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -277,3 +278,20 @@ def test_accounts_are_separate(iamd_server: IamdServer, account: Credentials) ->
     other = iamd_server.create_account()
     ident: Any = iamd_server.client("sts", other).get_caller_identity()
     assert ident["Account"] == other.account_id != account.account_id
+
+
+def test_two_nodes_on_one_postgresql_are_one_service(iamd_cluster: list[IamdServer]) -> None:
+    node_a, node_b = iamd_cluster
+    creds = node_a.create_account()
+    iam_a, iam_b = node_a.client("iam", creds), node_b.client("iam", creds)
+    iam_a.create_user(UserName="shared")
+    assert iam_b.get_user(UserName="shared")["User"]["UserName"] == "shared"
+    key = iam_b.create_access_key(UserName="shared")["AccessKey"]
+    user = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    # A permission granted through one node is in force on the other at once.
+    with pytest.raises(ClientError):
+        node_a.client("iam", user).list_users()
+    statement = {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}
+    allow = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    iam_b.put_user_policy(UserName="shared", PolicyName="List", PolicyDocument=allow)
+    assert node_a.client("iam", user).list_users()["Users"][0]["UserName"] == "shared"

@@ -33,6 +33,7 @@ from iamd.errors import InvalidAction, MissingAuthenticationToken
 from iamd.model.caller import Caller, CallerKind
 from iamd.operations import OperationContext, RequestInfo
 from iamd.server import routing
+from iamd.server.last_used import LastUsed
 from iamd.server.runtime import Runtime
 
 IAM_REGIONS = ("us-east-1",)
@@ -61,6 +62,7 @@ class Peer:
 class Pipeline:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.last_used = LastUsed(runtime.database)
 
     def handle(
         self,
@@ -90,11 +92,14 @@ class Pipeline:
         op = operations.lookup(service, parsed.action)
         assert op is not None  # INVARIANT: checked above, and parse_request keeps Action
 
+        authenticated: list[tuple[Caller, str, dt.datetime]] = []
+
         def run(conn: Connection) -> operations.Result:
             now = rt.clock.now()
             caller, region = (
                 self._authenticate(conn, http, service, now) if signed else (ANONYMOUS, "us-east-1")
             )
+            authenticated.append((caller, region, now))
             info = RequestInfo(peer.source_ip, peer.secure, peer.user_agent, region)
             bound = rt.authorizer.bind(conn, caller, info, now)
             ctx = OperationContext(
@@ -116,7 +121,13 @@ class Pipeline:
                 bound.authorize(op.action, op.target(ctx, parsed.params), extra)
             return op.handler(ctx, parsed.params)
 
-        result = rt.database.run(not op.readonly, run)
+        try:
+            result = rt.database.run(not op.readonly, run)
+        finally:
+            if authenticated:  # a key used in a valid signature counts, even if denied
+                caller, region, now = authenticated[-1]
+                if caller.access_key_id and caller.session is None:
+                    self.last_used.note(caller.access_key_id, service, region, now)
         return protocol.serialize_result(
             rt.services[service], parsed.action, result, exchange.request_id
         )
