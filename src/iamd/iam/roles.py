@@ -74,15 +74,21 @@ def role_result(
     tags: bool = True,
     boundary: bool = True,
     last_used: bool = False,
+    document: str | None = None,
 ) -> Result:
-    """A ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does."""
+    """A ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does.
+
+    ``document`` is the trust policy as displayed, when the caller has it already.
+    """
+    if document is None:
+        document = trust.display_trust_policy(ctx.db, role)
     result: Result = {
         "Path": role.path,
         "RoleName": role.name,
         "RoleId": role.role_id,
         "Arn": role.arn,
         "CreateDate": role.created_at,
-        "AssumeRolePolicyDocument": trust.display_trust_policy(ctx.db, role),
+        "AssumeRolePolicyDocument": document,
         "Description": role.description,
         "MaxSessionDuration": role.max_session_duration,
     }
@@ -279,8 +285,12 @@ def list_roles(ctx: OperationContext, params: Params) -> Result:
     after = marker_after(params.get("Marker"))
     roles = store.list_page(ctx.db, ctx.account_id, prefix, after, limit + 1)
     page = roles[:limit]
+    documents = trust.display_trust_policies(ctx.db, page)
     result: Result = {
-        "Roles": [role_result(ctx, r, tags=False, boundary=False) for r in page],
+        "Roles": [
+            role_result(ctx, r, tags=False, boundary=False, document=documents[r.role_id])
+            for r in page
+        ],
         "IsTruncated": len(roles) > limit,
     }
     if len(roles) > limit:

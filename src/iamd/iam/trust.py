@@ -31,7 +31,7 @@ entity.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,20 +123,23 @@ def _swap(value: Any, replacements: dict[str, str]) -> Any:
     return replacements.get(value, value) if isinstance(value, str) else value
 
 
-def stale_principals(conn: Connection, principal_ids: dict[str, str]) -> dict[str, str]:
-    """The resolved principals that no longer exist with the ARN they were resolved from."""
-    if not principal_ids:
-        return {}
-    current = store.arns_by_id(conn, principal_ids.values())
-    return {arn: uid for arn, uid in principal_ids.items() if current.get(uid) != arn}
-
-
 def display_trust_policy(conn: Connection, role: store.Role) -> str:
     """The trust policy as GetRole shows it: stale principals as their unique ids."""
-    stale = stale_principals(conn, role.trust_principal_ids)
-    if not stale:
-        return role.assume_role_policy
-    return _replace_principals(role.assume_role_policy, stale)
+    return display_trust_policies(conn, [role])[role.role_id]
+
+
+def display_trust_policies(conn: Connection, roles: Sequence[store.Role]) -> dict[str, str]:
+    """``{role id: displayed trust policy}`` for a page of roles, in one lookup."""
+    ids = {uid for role in roles for uid in role.trust_principal_ids.values()}
+    current = store.arns_by_id(conn, ids) if ids else {}
+    shown: dict[str, str] = {}
+    for role in roles:
+        stale = {
+            arn: uid for arn, uid in role.trust_principal_ids.items() if current.get(uid) != arn
+        }
+        text = role.assume_role_policy
+        shown[role.role_id] = _replace_principals(text, stale) if stale else text
+    return shown
 
 
 def trust_policy_for_evaluation(conn: Connection, role: store.Role) -> str:
