@@ -71,9 +71,10 @@ def test_same_name_in_another_account(rh: Harness) -> None:
         caller=root(OTHER_ACCOUNT),
     )["Role"]
     assert other["Arn"] == f"arn:aws:iam::{OTHER_ACCOUNT}:role/app"
+    rh.call("DeleteRole", {"RoleName": "app"}, caller=root(OTHER_ACCOUNT))
     with pytest.raises(NoSuchEntity):
-        rh.call("DeleteRole", {"RoleName": "app"}, caller=root(OTHER_ACCOUNT))
         rh.call("GetRole", {"RoleName": "app"}, caller=root(OTHER_ACCOUNT))
+    assert rh.call("GetRole", {"RoleName": "app"})["Role"]["Arn"].endswith(f"{ACCOUNT}:role/app")
 
 
 @pytest.mark.parametrize(
