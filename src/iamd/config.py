@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "iamd"
@@ -67,8 +67,23 @@ class Settings:
             root_access_key_id=env.get("IAMD_ROOT_ACCESS_KEY_ID") or None,
             root_secret_access_key=env.get("IAMD_ROOT_SECRET_ACCESS_KEY") or None,
             master_key=env.get("IAMD_MASTER_KEY") or None,
+            quotas=quotas_from_env(env),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in chosen:
             chosen["data_dir"] = Path(str(chosen["data_dir"]))
         return replace(settings, **chosen)  # type: ignore[arg-type]
+
+
+def quotas_from_env(env: Mapping[str, str]) -> Quotas:
+    """AWS's default quotas, each overridable as ``IAMD_QUOTA_<NAME>`` (e.g.
+    ``IAMD_QUOTA_ROLES_PER_ACCOUNT=5000``), as AWS lets customers raise theirs."""
+    chosen = {}
+    for f in fields(Quotas):
+        raw = env.get(f"IAMD_QUOTA_{f.name.upper()}")
+        if raw:
+            value = int(raw)
+            if value < 0:
+                raise ValueError(f"IAMD_QUOTA_{f.name.upper()} must not be negative")
+            chosen[f.name] = value
+    return Quotas(**chosen)
