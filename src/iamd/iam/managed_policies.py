@@ -67,7 +67,8 @@ def policy_target(ctx: OperationContext, params: Params) -> Target:
     if found is None or found.account_id not in store.visible_accounts(ctx.account_id):
         return Target(arn, account=ctx.account_id)
     tags = tagging.tags_of(ctx.db, "policy", found.policy_id)
-    return Target(arn, tags=tags, account=found.account_id)
+    # AWS's own policies are shared into every account: authorize them as the caller's.
+    return Target(arn, tags=tags, account=ctx.account_id)
 
 
 def new_policy_target(ctx: OperationContext, params: Params) -> Target:
