@@ -189,3 +189,28 @@ def test_policy_tags_and_cli(iamd_server: IamdServer, iam: Any, account: Credent
         "iam", "get-policy", "--policy-arn", arn + "-missing", credentials=account
     )
     assert done.error_code == "NoSuchEntity"
+
+
+def test_two_nodes_never_store_a_sixth_version(iamd_cluster: list[IamdServer]) -> None:
+    creds = iamd_cluster[0].create_account()
+    clients = [node.client("iam", creds) for node in iamd_cluster]
+    arn = clients[0].create_policy(PolicyName="shared", PolicyDocument=document())["Policy"]["Arn"]
+    outcomes: list[str] = []
+
+    def write(client: Any) -> None:
+        for _ in range(4):
+            try:
+                client.create_policy_version(PolicyArn=arn, PolicyDocument=document())
+                outcomes.append("ok")
+            except ClientError as exc:
+                outcomes.append(exc.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=write, args=(c,)) for c in clients for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 4 and outcomes.count("LimitExceeded") == 12
+    for client in clients:
+        ids = [v["VersionId"] for v in client.list_policy_versions(PolicyArn=arn)["Versions"]]
+        assert sorted(ids) == ["v1", "v2", "v3", "v4", "v5"]
