@@ -30,7 +30,7 @@ from iamd import policy
 from iamd.authz import context as keys
 from iamd.authz import gather
 from iamd.authz.cache import LRU
-from iamd.errors import AccessDenied
+from iamd.errors import AccessDenied, InvalidClientTokenId
 from iamd.model.caller import Caller, CallerKind
 from iamd.operations import RequestInfo, Target
 from iamd.policy import CompiledPolicy, Evaluation, PolicyKind, PolicySet
@@ -93,20 +93,43 @@ class Authorizer:
 
     # -- subjects -------------------------------------------------------------------------
 
-    def subject(self, conn: Connection, caller: Caller) -> Subject:
-        """The caller's principal, policies and keys, cached until its account changes."""
+    def subject(self, conn: Connection, caller: Caller, counter: int | None = None) -> Subject:
+        """The caller's principal, policies and keys, cached until its account changes.
+
+        ``counter`` is the account's change counter if the request has read it already.
+        """
         if caller.kind is CallerKind.ROOT and caller.session is None:
             return self.subject_cache.get_or_make(
                 ("root", caller.account_id), lambda: self._root_subject(caller)
             )
-        counter = change_counter(conn, caller.account_id)
+        if counter is None:
+            counter = change_counter(conn, caller.account_id)
         session = caller.session
+        # The principal's keys include the session's issue time and source identity
+        # (aws:TokenIssueTime, aws:SourceIdentity), so they are part of the key too.
         session_key = (
-            (session.session_policies, session.has_session_policy, session.tags, caller.mfa)
+            (
+                session.session_policies,
+                session.has_session_policy,
+                session.tags,
+                caller.mfa,
+                session.issued_at,
+                session.source_identity,
+            )
             if session is not None
             else None
         )
-        key = (caller.kind, caller.arn, caller.user_id, caller.entity_id, counter, session_key)
+        # A federated user's name is chosen by its broker: the IAM user behind it is part
+        # of who it is.
+        key = (
+            caller.kind,
+            caller.arn,
+            caller.user_id,
+            caller.entity_id,
+            caller.source_user_id,
+            counter,
+            session_key,
+        )
         return self.subject_cache.get_or_make(key, lambda: self._build_subject(conn, caller))
 
     def _root_subject(self, caller: Caller) -> Subject:
@@ -174,10 +197,19 @@ class Authorizer:
         return self.bind(conn, caller, request, now).authorize(action, target, context)
 
     def bind(
-        self, conn: Connection, caller: Caller, request: RequestInfo, now: dt.datetime
+        self,
+        conn: Connection,
+        caller: Caller,
+        request: RequestInfo,
+        now: dt.datetime,
+        *,
+        counter: int | None = None,
     ) -> BoundAuthorizer:
-        """An authorizer for one request: what ``OperationContext.authorize`` calls."""
-        return BoundAuthorizer(self, conn, caller, request, now)
+        """An authorizer for one request: what ``OperationContext.authorize`` calls.
+
+        ``counter``: the account's change counter, when authentication has read it.
+        """
+        return BoundAuthorizer(self, conn, caller, request, now, counter)
 
 
 class BoundAuthorizer:
@@ -188,7 +220,7 @@ class BoundAuthorizer:
     request, so secondary checks cost one evaluation each.
     """
 
-    __slots__ = ("_base", "_subject", "authorizer", "caller", "conn", "now", "request")
+    __slots__ = ("_base", "_counter", "_subject", "authorizer", "caller", "conn", "now", "request")
 
     def __init__(
         self,
@@ -197,8 +229,10 @@ class BoundAuthorizer:
         caller: Caller,
         request: RequestInfo,
         now: dt.datetime,
+        counter: int | None = None,
     ) -> None:
         self.authorizer = authorizer
+        self._counter = counter
         self.conn = conn
         self.caller = caller
         self.request = request
@@ -209,7 +243,7 @@ class BoundAuthorizer:
     @property
     def subject(self) -> Subject:
         if self._subject is None:
-            self._subject = self.authorizer.subject(self.conn, self.caller)
+            self._subject = self.authorizer.subject(self.conn, self.caller, self._counter)
         return self._subject
 
     def context(self, target: Target, extra: Mapping[str, object] | None = None) -> keys.Context:
@@ -254,6 +288,8 @@ class BoundAuthorizer:
         policies: PolicySet | None = None,
     ) -> Evaluation:
         """Evaluate, and raise AccessDenied with AWS's message unless allowed."""
+        if action.startswith("iam:") and not self.caller.may_call_iam:
+            raise InvalidClientTokenId()
         evaluation = self.evaluate(action, target, context, policies=policies)
         if not evaluation.allowed:
             message = policy.access_denied_message(self.caller.arn, action, target.arn, evaluation)

@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 
 from iamd import operations, protocol
 from iamd.auth import HttpRequest, SigV4Verifier, detect_auth
+from iamd.auth.credentials import Authenticated
 from iamd.errors import InvalidAction, MissingAuthenticationToken
 from iamd.model.caller import Caller, CallerKind
 from iamd.operations import OperationContext, RequestInfo
@@ -96,12 +97,14 @@ class Pipeline:
 
         def run(conn: Connection) -> operations.Result:
             now = rt.clock.now()
-            caller, region = (
-                self._authenticate(conn, http, service, now) if signed else (ANONYMOUS, "us-east-1")
-            )
+            if signed:
+                who, region = self._authenticate(conn, http, service, now)
+            else:
+                who, region = Authenticated(ANONYMOUS), "us-east-1"
+            caller = who.caller
             authenticated.append((caller, region, now))
             info = RequestInfo(peer.source_ip, peer.secure, peer.user_agent, region)
-            bound = rt.authorizer.bind(conn, caller, info, now)
+            bound = rt.authorizer.bind(conn, caller, info, now, counter=who.counter)
             ctx = OperationContext(
                 request_id=exchange.request_id,
                 service=service,
@@ -134,7 +137,7 @@ class Pipeline:
 
     def _authenticate(
         self, conn: Connection, http: HttpRequest, service: str, now: dt.datetime
-    ) -> tuple[Caller, str]:
+    ) -> tuple[Authenticated, str]:
         rt = self.runtime
         verifier = SigV4Verifier(
             rt.credentials.bind(conn),

@@ -8,11 +8,11 @@ with STS's API version or none. ``/healthz`` answers once the server is ready.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import Enum
 
-from iamd.auth import HttpRequest, parse_auth
-from iamd.errors import ServiceError
+from iamd.auth import HttpRequest
 from iamd.protocol import SERVICE_VERSIONS, load_service
 
 DEFAULT_SERVICE = "iam"
@@ -53,13 +53,23 @@ def service_by_action(pairs: Sequence[tuple[str, str]]) -> str:
     return DEFAULT_SERVICE
 
 
-def signed_service(request: HttpRequest) -> str | None:
-    """The service named by the credential scope, if the auth parses and names one we serve.
+_SCOPE = re.compile(r"Credential=[^/,\s]*/\d{8}/[^/,\s]*/([^/,\s]*)/")
+_QUERY_SCOPE = re.compile(
+    r"(?:^|&)X-Amz-Credential=[^&]*?(?:/|%2F)[^&]*?(?:/|%2F)[^&]*?(?:/|%2F)([a-z]+)", re.I
+)
 
-    A malformed signature is reported later, by the verifier, in its proper order.
+
+def signed_service(request: HttpRequest) -> str | None:
+    """The service named by the credential scope, when it is one we serve.
+
+    A quick look, not a parse: a malformed signature is reported later by the verifier, in
+    its proper order, whatever this returns.
     """
-    try:
-        service = parse_auth(request).credential.service
-    except ServiceError:
-        return None
+    found = None
+    for value in request.header_values("authorization"):
+        found = _SCOPE.search(value)
+        break
+    if found is None and request.raw_query:
+        found = _QUERY_SCOPE.search(request.raw_query)
+    service = found.group(1) if found else None
     return service if service in SERVICE_VERSIONS else None

@@ -45,3 +45,10 @@ def test_signed_service_reads_the_scope() -> None:
     assert signed_service(_auth("s3")) is None
     broken = HttpRequest("POST", "/", "", (("Authorization", "AWS4-HMAC-SHA256 junk"),), b"")
     assert signed_service(broken) is None
+
+
+def test_signed_service_reads_a_presigned_scope() -> None:
+    query = (
+        "Action=GetCallerIdentity&X-Amz-Credential=AKID%2F20240101%2Fus-east-1%2Fsts%2Faws4_request"
+    )
+    assert signed_service(HttpRequest("GET", "/", query, (), b"")) == "sts"
