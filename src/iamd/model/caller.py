@@ -63,3 +63,11 @@ class Caller:
     @property
     def is_temporary(self) -> bool:
         return self.session is not None
+
+    @property
+    def may_call_iam(self) -> bool:
+        """IAM refuses GetSessionToken credentials obtained without MFA and federated-user
+        credentials (spec 4.7, 4.8): their calls are InvalidClientTokenId."""
+        if self.session is None or self.kind is CallerKind.ROLE_SESSION:
+            return True
+        return self.kind is not CallerKind.FEDERATED_USER and self.mfa

@@ -223,6 +223,27 @@ instance_profile_roles = Table(
     Index("ix_instance_profile_roles_role", "role_id"),
 )
 
+# Virtual MFA devices: the TOTP seed encrypted under the master key; ``user_id`` set while
+# the device is enabled for a user. ``last_used_step`` (the TOTP time step of the last code
+# accepted) refuses a code twice; ``drift`` (steps) is what ResyncMFADevice measured.
+mfa_devices = Table(
+    "mfa_devices",
+    metadata,
+    Column("serial_number", String(256), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("seed_ciphertext", LargeBinary, nullable=False),
+    # No foreign key: DeleteUser refuses while a device is enabled (DeleteConflict).
+    Column("user_id", String(32), nullable=True),
+    _ts("created_at"),
+    _ts("enabled_at", nullable=True),
+    Column("last_used_step", BigInteger, nullable=True),
+    Column("drift", Integer, nullable=False, default=0),
+    Index("ix_mfa_devices_account", "account_id", "serial_number"),
+    Index("ix_mfa_devices_user", "user_id"),
+)
+
 # Keys of the server itself: the STS token key ring (encrypted under the master key).
 server_keys = Table(
     "server_keys",
