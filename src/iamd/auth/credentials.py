@@ -10,8 +10,9 @@ caches on the same number, so a request reads it once):
   read from ``access_keys``: no owner means the account's root, otherwise the IAM user;
   an unknown or inactive key is ``InvalidClientTokenId``, as AWS says it;
 - a temporary key (``ASIA...``, or any key sent with a session token) goes to
-  ``sessions``, the seam STS fills in when it can open session tokens; until then
-  every temporary key is ``InvalidClientTokenId``.
+  ``sessions``: by default STS's session tokens (``iamd.sts.sessions``), opened with the
+  store's key ring and no database read; a token that does not open for that key is
+  ``InvalidClientTokenId``, an expired one ``ExpiredToken``.
 
 Resolved keys are cached with the change counter of their account: every IAM write
 (deactivating or deleting a key, renaming its user) bumps the counter, so a cached key is
@@ -29,11 +30,14 @@ from threading import Lock
 from sqlalchemy import Connection, select
 
 from iamd.auth.sigv4 import SecretLookup, SigningSecret
+from iamd.clock import Clock, SystemClock
 from iamd.errors import InvalidClientTokenId
 from iamd.model.arn import root_arn
 from iamd.model.caller import Caller, CallerKind
 from iamd.store import access_keys, schema
 from iamd.store.secrets import SecretBox
+from iamd.sts.keyring import keyring_for
+from iamd.sts.sessions import TemporaryCredentials
 
 TEMPORARY_PREFIX = "ASIA"
 CACHE_SIZE = 10_000
@@ -63,8 +67,21 @@ keys; raises InvalidClientTokenId or ExpiredToken."""
 def no_sessions(
     conn: Connection, access_key_id: str, token: str | None
 ) -> SigningSecret[Authenticated]:
-    """Temporary credentials are not accepted until STS provides a session lookup."""
+    """A lookup that accepts no temporary credentials at all."""
     raise InvalidClientTokenId()
+
+
+def sts_sessions(box: SecretBox, clock: Clock) -> SessionLookup:
+    """STS's session tokens, opened with the key ring of the store ``box`` belongs to."""
+    opener = TemporaryCredentials(keyring_for(box), clock)
+
+    def lookup(
+        conn: Connection, access_key_id: str, token: str | None
+    ) -> SigningSecret[Authenticated]:
+        opened = opener.open(conn, access_key_id, token)
+        return SigningSecret(opened.secret, Authenticated(opened.caller))
+
+    return lookup
 
 
 _COUNTER_SQL = "SELECT change_counter FROM accounts WHERE account_id = {}"
@@ -83,10 +100,15 @@ class CredentialLookup:
     """Resolves access keys into signing secrets and Callers, for one server process."""
 
     def __init__(
-        self, box: SecretBox, sessions: SessionLookup = no_sessions, cache_size: int = CACHE_SIZE
+        self,
+        box: SecretBox,
+        sessions: SessionLookup | None = None,
+        cache_size: int = CACHE_SIZE,
+        *,
+        clock: Clock | None = None,
     ) -> None:
         self._box = box
-        self.sessions = sessions
+        self.sessions = sessions or sts_sessions(box, clock or SystemClock())
         self._known: OrderedDict[str, _Known] = OrderedDict()
         self._cache_size = cache_size
         self._lock = Lock()
