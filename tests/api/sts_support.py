@@ -19,9 +19,7 @@ def allow(action: str | list[str], resource: str = "*", **extra: Any) -> dict[st
 
 
 def trust(principal: str | list[str], actions: Any = ASSUME, **extra: Any) -> str:
-    return policy(
-        {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": actions, **extra}
-    )
+    return policy({"Effect": "Allow", "Principal": {"AWS": principal}, "Action": actions, **extra})
 
 
 def user(iam: Any, name: str, *statements: dict[str, Any], account: str) -> Credentials:
