@@ -94,6 +94,16 @@ def _versions_in_use(conn: Connection, account_id: str) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+def _mfa_in_use(conn: Connection, account_id: str) -> int:
+    m = schema.mfa_devices
+    stmt = (
+        select(func.count())
+        .select_from(m)
+        .where(m.c.account_id == account_id, m.c.user_id.is_not(None))
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
 def _root_keys_present(conn: Connection, account_id: str) -> int:
     ak = schema.access_keys
     stmt = (
@@ -134,8 +144,8 @@ def get_account_summary(ctx: OperationContext, params: Params) -> Result:
         "SigningCertificatesPerUserQuota": 2,
         "ServerCertificates": 0,
         "ServerCertificatesQuota": 20,
-        "MFADevices": 0,
-        "MFADevicesInUse": 0,
+        "MFADevices": _count(conn, schema.mfa_devices, account),
+        "MFADevicesInUse": _mfa_in_use(conn, account),
         "AccountMFAEnabled": 0,
         "AccountAccessKeysPresent": _root_keys_present(conn, account),
         "AccountSigningCertificatesPresent": 0,

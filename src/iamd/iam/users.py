@@ -233,6 +233,8 @@ def check_deletable(ctx: OperationContext, user: User) -> None:
     """DeleteConflict, in AWS's words, while anything still hangs off the user."""
     if key_store.count_access_keys(ctx.db, ctx.account_id, user.user_id):
         raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+    if store.count_mfa_devices(ctx.db, user.user_id):
+        raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
     if policy_store.count_inline(ctx.db, "user", user.user_id):
         raise DeleteConflict("Cannot delete entity, must delete policies first.")
     if policy_store.attached_arns(ctx.db, "user", user.user_id):

@@ -98,3 +98,10 @@ def delete_user(conn: Connection, user_id: str) -> None:
 def count_users(conn: Connection, account_id: str) -> int:
     stmt = select(func.count()).select_from(u).where(u.c.account_id == account_id)
     return int(conn.execute(stmt).scalar_one())
+
+
+def count_mfa_devices(conn: Connection, user_id: str) -> int:
+    """MFA devices enabled for the user (they block DeleteUser)."""
+    m = schema.mfa_devices
+    stmt = select(func.count()).select_from(m).where(m.c.user_id == user_id)
+    return int(conn.execute(stmt).scalar_one())

@@ -204,3 +204,18 @@ def test_delete_user_conflicts_in_aws_words(h: Harness) -> None:
     recreated = h.call("CreateUser", {"UserName": "u"})["User"]
     assert recreated["UserId"] != uid
     assert "Tags" not in h.call("GetUser", {"UserName": "u"})["User"]
+
+
+def test_an_enabled_mfa_device_blocks_deletion(h: Harness) -> None:
+    uid = h.call("CreateUser", {"UserName": "u"})["User"]["UserId"]
+    with h.db.transaction() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO mfa_devices (serial_number, account_id, name, path, seed_ciphertext,"
+            " user_id, created_at, drift) VALUES (?, ?, 'd', '/', x'00', ?, ?, 0)",
+            (f"arn:aws:iam::{ACCOUNT}:mfa/d", ACCOUNT, uid, "2024-05-01 12:00:00"),
+        )
+    with pytest.raises(DeleteConflict) as err:
+        h.call("DeleteUser", {"UserName": "u"})
+    assert err.value.message == "Cannot delete entity, must delete MFA device first."
+    summary = h.call("GetAccountSummary", {})["SummaryMap"]
+    assert summary["MFADevices"] == 1 and summary["MFADevicesInUse"] == 1
