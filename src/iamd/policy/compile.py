@@ -229,8 +229,16 @@ class PolicySet:
             for bit, ptype, policy in placed
             for cs in policy.statements
         )
-        # Only identity policies, nothing else to combine: the evaluator's fast path.
-        self.identity_only = all(bit == BIT_IDENTITY for bit, _, _ in placed)
+        # Only identity policies, nothing else to combine: the evaluator's fast path. An
+        # empty session or organization level still limits (it allows nothing), so it
+        # takes the full path.
+        self.identity_only = (
+            session is None
+            and not scps
+            and not rcps
+            and not resource_must_allow
+            and all(bit == BIT_IDENTITY for bit, _, _ in placed)
+        )
         self.scp_mask = sum(1 << (_SCP_SHIFT + i) for i in range(len(scps)))
         self.rcp_mask = sum(1 << (_RCP_SHIFT + i) for i in range(len(rcps)))
         self.has_resource_policy = resource is not None
