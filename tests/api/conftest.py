@@ -21,6 +21,7 @@ Clients have retries off and use region us-east-1; the server's log is in
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import secrets
@@ -41,6 +42,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from iamd.store import access_keys, accounts
+from iamd.store.db import Database
+from iamd.store.secrets import AesGcmBox, parse_master_key
 from pg import PostgresServer, postgres_server
 
 __all__ = ["postgres_server"]
@@ -112,6 +116,7 @@ class IamdServer:
     root: Credentials = ROOT
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    _db: Database | None = field(default=None, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -239,25 +244,41 @@ class IamdServer:
         return CliResult(done.returncode, done.stdout, done.stderr)
 
     def create_account(self, alias: str | None = None) -> Credentials:
-        """A new account in this server's store, via ``iamd account create --json``."""
-        args = ["account", "create", "--json"]
-        args += ["--db", self.db_url] if self.db_url else ["--data-dir", str(self.data_dir)]
-        if alias:
-            args += ["--alias", alias]
-        done = subprocess.run(
-            _iamd_command(*args),
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        assert done.returncode == 0, done.stderr
-        created = json.loads(done.stdout)
-        return Credentials(
-            created["AccessKeyId"], created["SecretAccessKey"], account_id=created["AccountId"]
-        )
+        """A new account in this server's store, as ``iamd account create`` makes one.
+
+        Done in this process on the server's own database (a subprocess per test costs a
+        second of interpreter start-up); ``tests/store`` runs the CLI itself.
+        """
+        database = self._database()
+        box = AesGcmBox(parse_master_key(self.master_key, source="the test master key"))
+        now = dt.datetime.now(dt.UTC)
+
+        def create(conn: Any) -> Credentials:
+            created = accounts.create_account(
+                conn, now=now, random_bytes=secrets.token_bytes, alias=alias
+            )
+            key, secret = access_keys.create_access_key(
+                conn,
+                box,
+                account_id=created.account_id,
+                user_id=None,
+                now=now,
+                random_bytes=secrets.token_bytes,
+            )
+            return Credentials(key.access_key_id, secret, account_id=created.account_id)
+
+        result: Credentials = database.run(True, create)
+        return result
+
+    def _database(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.db_url or f"sqlite:///{self.data_dir / 'iamd.sqlite3'}")
+        return self._db
+
+    def close_database(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
 
 
 def _master_key() -> str:
@@ -286,6 +307,7 @@ def iamd_server(
         yield server
     finally:
         server.stop()
+        server.close_database()
         if pg is not None and db_url is not None:
             pg.drop_database(db_url)
 
@@ -308,6 +330,7 @@ def iamd_cluster(
     finally:
         for server in servers:
             server.stop()
+            server.close_database()
         postgres_server.drop_database(db_url)
 
 
