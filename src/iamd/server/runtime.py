@@ -72,13 +72,14 @@ def open_runtime(
         service.warm()
     database = database or Database(settings.database_url)
     box = open_secret_box(settings, database)
+    clock = clock or SystemClock()
     return Runtime(
         settings=settings,
         database=database,
         box=box,
-        clock=clock or SystemClock(),
+        clock=clock,
         random=random,
         authorizer=Authorizer(),
-        credentials=CredentialLookup(box),
+        credentials=CredentialLookup(box, clock=clock),
         services=services,
     )
