@@ -118,6 +118,14 @@ class AccessDenied(_SenderError):
     http_status = 403
 
 
+class InvalidAuthenticationCode(_SenderError):
+    """IAM's error for MFA codes that do not fit (Enable/ResyncMFADevice)."""
+
+    code = "InvalidAuthenticationCode"
+    http_status = 403
+    default_message = "Authentication code for device is not valid."
+
+
 class IncompleteSignature(_SenderError):
     code = "IncompleteSignature"
 

@@ -19,15 +19,15 @@ import datetime as dt
 import hashlib
 import hmac
 import io
-from typing import Any, ClassVar
+from typing import Any
 
 from iamd.errors import (
     AccessDenied,
     DeleteConflict,
     EntityAlreadyExists,
+    InvalidAuthenticationCode,
     LimitExceeded,
     NoSuchEntity,
-    ServiceError,
 )
 from iamd.iam import naming, tagging
 from iamd.iam.attachments import page
@@ -50,15 +50,6 @@ UNKNOWN_DEVICE = (
     "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA "
     "serial number is valid and associated with this user."
 )
-
-
-class InvalidAuthenticationCode(ServiceError):
-    """IAM's error for codes that do not fit (Enable/ResyncMFADevice)."""
-
-    code: ClassVar[str] = "InvalidAuthenticationCode"
-    http_status: ClassVar[int] = 403
-    sender_fault: ClassVar[bool] = True
-    default_message: ClassVar[str] = "Authentication code for device is not valid."
 
 
 # --- TOTP ---------------------------------------------------------------------------------

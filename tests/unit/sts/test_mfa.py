@@ -9,11 +9,16 @@ import pytest
 from iam.harness import ACCOUNT, Harness, as_user, make_harness
 
 import iamd.iam.mfa  # noqa: F401  (registers the operations)
-from iamd.errors import AccessDenied, DeleteConflict, EntityAlreadyExists, NoSuchEntity
+from iamd.errors import (
+    AccessDenied,
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidAuthenticationCode,
+    NoSuchEntity,
+)
 from iamd.iam.mfa import (
     INVALID_CODE,
     UNKNOWN_DEVICE,
-    InvalidAuthenticationCode,
     time_step,
     totp,
     verify_code,
