@@ -13,7 +13,10 @@ class HttpRequest:
 
     ``raw_path`` and ``raw_query`` are the path and query string as they came on the wire
     (still percent-encoded; no ``?``). ``headers`` keeps every (name, value) pair in the
-    order received, with names in any case and repeated names repeated.
+    order received, with names in any case and repeated names repeated. ``payload_hash``
+    stands in for the body when only its SHA-256 (hex) is at hand, as when a service asks
+    ``/authorize`` about a request it received; ``UNSIGNED-PAYLOAD`` there means the
+    service accepts a client that signed its headers only.
     """
 
     method: str
@@ -21,6 +24,7 @@ class HttpRequest:
     raw_query: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    payload_hash: str | None = None
 
     def header_values(self, name: str) -> tuple[str, ...]:
         """Every value of the header ``name`` (case-insensitive), in the order received."""

@@ -219,11 +219,12 @@ def _payload_hash(request: HttpRequest) -> str:
     S3's ``UNSIGNED-PAYLOAD`` and streaming modes do not apply to IAM or STS, so any value
     other than the real hash is refused rather than trusted.
     """
-    actual = canonical.payload_hash(request.body)
+    known = request.payload_hash  # given instead of the body (``/authorize``)
+    actual = canonical.payload_hash(request.body) if known is None else known
     claimed = request.header_values(CONTENT_SHA256)
     if not claimed:
         return actual
-    if len(claimed) > 1 or claimed[0].strip().lower() != actual:
+    if len(claimed) > 1 or claimed[0].strip().lower() != actual.lower():
         raise SignatureDoesNotMatch(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )
