@@ -223,6 +223,21 @@ instance_profile_roles = Table(
     Index("ix_instance_profile_roles_role", "role_id"),
 )
 
+# IAM OIDC identity providers. The ARN (``oidc-provider/HOST/PATH``) is the provider's
+# identity; ``url`` is the URL as created (with its scheme), unique per account. Client ids
+# and thumbprints are JSON arrays in the order given; tags are in ``tags`` under the ARN.
+oidc_providers = Table(
+    "oidc_providers",
+    metadata,
+    Column("arn", String(2048), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("url", String(300), nullable=False),
+    Column("client_ids", Text, nullable=False, default="[]"),
+    Column("thumbprints", Text, nullable=False, default="[]"),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "url", name="uq_oidc_providers_url"),
+)
+
 # Virtual MFA devices: the TOTP seed encrypted under the master key; ``user_id`` set while
 # the device is enabled for a user. ``last_used_step`` (the TOTP time step of the last code
 # accepted) refuses a code twice; ``drift`` (steps) is what ResyncMFADevice measured.
