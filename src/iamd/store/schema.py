@@ -223,6 +223,23 @@ instance_profile_roles = Table(
     Index("ix_instance_profile_roles_role", "role_id"),
 )
 
+# SAML 2.0 identity providers: the IdP's metadata document as uploaded (its entity id and
+# signing certificates are read from it when an assertion is checked) and its ValidUntil.
+# Tags are in ``tags`` under ``("saml-provider", provider_uuid)``.
+saml_providers = Table(
+    "saml_providers",
+    metadata,
+    Column("provider_uuid", String(64), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("arn", String(2048), nullable=False),
+    Column("metadata_document", Text, nullable=False),
+    _ts("valid_until", nullable=True),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "name_lower", name="uq_saml_providers_name"),
+)
+
 # IAM OIDC identity providers. The ARN (``oidc-provider/HOST/PATH``) is the provider's
 # identity; ``url`` is the URL as created (with its scheme), unique per account. Client ids
 # and thumbprints are JSON arrays in the order given; tags are in ``tags`` under the ARN.
