@@ -115,6 +115,7 @@ class Authorizer:
                 caller.mfa,
                 session.issued_at,
                 session.source_identity,
+                session.extra_context,
             )
             if session is not None
             else None

@@ -36,7 +36,7 @@ class Session:
     source_identity: str | None = None
     chained: bool = False
     mfa_authenticated_at: dt.datetime | None = None
-    extra_context: tuple[tuple[str, str], ...] = ()
+    extra_context: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ def session_of(claims: SessionClaims) -> Session:
         source_identity=claims.source_identity,
         chained=claims.chained,
         mfa_authenticated_at=from_epoch(claims.mfa_at) if claims.mfa_at is not None else None,
+        extra_context=claims.context,
     )
 
 

@@ -76,6 +76,9 @@ class SessionClaims:
     source_identity: str | None = None
     chained: bool = False
     mfa_at: int | None = None
+    # Condition keys the session carries into later requests (federation: the
+    # aws:FederatedProvider and the identity provider's surviving keys).
+    context: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
 
     def __repr__(self) -> str:  # the secret stays out of logs
         return (
@@ -109,6 +112,8 @@ def _to_json(c: SessionClaims) -> dict[str, Any]:
         out["c"] = 1
     if c.mfa_at is not None:
         out["m"] = c.mfa_at
+    if c.context:
+        out["x"] = [[k, v if isinstance(v, str) else list(v)] for k, v in c.context]
     return out
 
 
@@ -129,6 +134,10 @@ def _from_json(d: dict[str, Any]) -> SessionClaims:
         source_identity=d.get("si"),
         chained=bool(d.get("c")),
         mfa_at=int(d["m"]) if d.get("m") is not None else None,
+        context=tuple(
+            (str(k), v if isinstance(v, str) else tuple(str(i) for i in v))
+            for k, v in d.get("x", ())
+        ),
     )
 
 
