@@ -201,9 +201,13 @@ def compute_signature(
 ) -> ComputedSignature:
     """Canonical request, string to sign and signature for ``request`` as ``params`` describe."""
     exclude = ("X-Amz-Signature",) if params.kind is AuthKind.QUERY else ()
+    # S3 signs the path exactly as sent (no normalization, no second encoding); only
+    # ``/authorize`` sees S3-style clients, of the services that use iamd.
+    raw_path = request.raw_path
+    s3 = params.credential.service == "s3"
     creq = canonical.canonical_request(
         method=request.method.upper(),
-        uri=canonical.canonical_uri(request.raw_path),
+        uri=(raw_path or "/") if s3 else canonical.canonical_uri(raw_path),
         query=canonical.canonical_query_string(request.raw_query, exclude=exclude),
         headers=canonical.canonical_headers(request.headers, params.signed_headers),
         signed=canonical.signed_headers(params.signed_headers),
