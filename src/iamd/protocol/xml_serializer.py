@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from iamd.protocol.models import Service, resolve_service
 from iamd.protocol.shapes import ShapeCompiler
@@ -198,8 +198,20 @@ def _write_string(value: Any, out: list[str]) -> None:
 
 
 def _write_policy_document(value: Any, out: list[str]) -> None:
-    # quote() leaves only unreserved characters and %XX, none of which need XML escaping.
-    out.append(quote(value, safe=""))
+    # Only unreserved characters and %XX come out, none of which need XML escaping.
+    out.append(percent_encode(value if isinstance(value, str) else str(value)))
+
+
+# Byte -> itself if unreserved (RFC 3986), else %XX: quote(value, safe="") by table lookup.
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_PERCENT = tuple(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in range(256))
+
+
+@functools.lru_cache(maxsize=512)
+def percent_encode(value: str) -> str:
+    """``urllib.parse.quote(value, safe="")``, twice as fast and cached: the same few policy
+    documents are encoded again and again (every role of a ListRoles page, every GetRole)."""
+    return "".join(map(_PERCENT.__getitem__, value.encode("utf-8")))
 
 
 def _write_boolean(value: Any, out: list[str]) -> None:
