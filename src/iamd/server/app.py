@@ -4,7 +4,8 @@ The stack, outermost first (``build_app`` is the one place that says so)::
 
     ServerErrors    anything that escapes below: a bare 500, logged (should never happen)
     RequestIds      a uuid4 per HTTP request, in scope["iamd.request_id"]
-    Router          /healthz -> health; / -> QueryEndpoint; anything else -> NotFound
+    Router          /healthz -> health; / -> QueryEndpoint; /authorize -> AuthorizeEndpoint
+                    (JSON in and out); anything else -> NotFound
     QueryEndpoint   body (capped) -> pairs -> Pipeline -> XML; every error through
                     errors.error_response, the single error handler
 
@@ -23,6 +24,7 @@ from iamd.auth import HttpRequest
 from iamd.config import Settings
 from iamd.protocol import CONTENT_TYPE
 from iamd.server import errors, forms, routing
+from iamd.server.authorize_endpoint import AuthorizeEndpoint
 from iamd.server.pipeline import Exchange, Peer, Pipeline
 from iamd.server.runtime import Runtime, open_runtime
 
@@ -97,8 +99,9 @@ class QueryEndpoint:
 
 
 class Router:
-    def __init__(self, query: ASGIApp) -> None:
+    def __init__(self, query: ASGIApp, authorize: ASGIApp | None = None) -> None:
         self.query = query
+        self.authorize = authorize
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = routing.endpoint_for(scope["path"])
@@ -106,6 +109,8 @@ class Router:
             await self.query(scope, receive, send)
         elif endpoint is routing.Endpoint.HEALTH:
             await send_response(send, 200, [(b"content-type", b"text/plain")], b"ok\n")
+        elif endpoint is routing.Endpoint.AUTHORIZE and self.authorize is not None:
+            await self.authorize(scope, receive, send)
         else:
             rid = scope[REQUEST_ID]
             status, raw, body = errors.error_response(
@@ -165,7 +170,8 @@ class IamdApp:
 
 def build_app(runtime: Runtime) -> IamdApp:
     """The middleware stack, outermost first, in this one place."""
-    stack = ServerErrors(RequestIds(Router(QueryEndpoint(runtime))))
+    router = Router(QueryEndpoint(runtime), AuthorizeEndpoint(runtime))
+    stack = ServerErrors(RequestIds(router))
     return IamdApp(runtime, stack)
 
 

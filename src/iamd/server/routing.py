@@ -3,7 +3,8 @@
 IAM and STS share ``/``. A signed request names its service in the credential scope
 (``AKID/20240101/us-east-1/sts/aws4_request``); an unsigned one (only STS's
 AssumeRoleWithWebIdentity and AssumeRoleWithSAML may be) is told apart by its Action,
-with STS's API version or none. ``/healthz`` answers once the server is ready.
+with STS's API version or none. ``/healthz`` answers once the server is ready;
+``/authorize`` is the JSON authorization API for other services (``authorize_endpoint``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ QUERY_METHODS = frozenset({"GET", "POST"})
 class Endpoint(Enum):
     QUERY = "query"
     HEALTH = "health"
+    AUTHORIZE = "authorize"
     NOT_FOUND = "not-found"
 
 
@@ -30,6 +32,8 @@ def endpoint_for(path: str) -> Endpoint:
         return Endpoint.QUERY
     if path == "/healthz":
         return Endpoint.HEALTH
+    if path == "/authorize":
+        return Endpoint.AUTHORIZE
     return Endpoint.NOT_FOUND
 
 
