@@ -17,7 +17,7 @@ module is the only global registry in iamd.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -78,11 +78,23 @@ class OperationContext:
     request: RequestInfo
     authorize: Authorize
     now: dt.datetime
+    # What ``target`` read, kept for the handler (GetRole looks its role up once). Only a
+    # read-only operation gets a memo: nothing in its transaction changes what was read.
+    memo: dict[Hashable, Any] | None = None
 
     @property
     def account_id(self) -> str:
         """The account the operation acts in: the caller's."""
         return self.caller.account_id
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` for the rest of the request, if this operation has a memo."""
+        if self.memo is not None:
+            self.memo[key] = value
+
+    def recall(self, key: Hashable) -> Any:
+        """What ``remember`` kept under ``key``, or None."""
+        return self.memo.get(key) if self.memo is not None else None
 
 
 Handler = Callable[[OperationContext, Params], Result]

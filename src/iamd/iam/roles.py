@@ -32,6 +32,8 @@ from iamd.store.pagination import InvalidMarker, decode_marker, encode_marker
 MIN_SESSION_DURATION = 3600
 MAX_SESSION_DURATION = 43200
 BOUNDARY_TYPE = "PermissionsBoundaryPolicy"
+ROLE_MEMO = "role"  # (ROLE_MEMO, name as asked) -> the store.Role role_target read
+TAGS_MEMO = "role-tags"  # (TAGS_MEMO, role id) -> its tags, as role_target read them
 
 
 # --- shared steps -------------------------------------------------------------------------
@@ -40,7 +42,9 @@ BOUNDARY_TYPE = "PermissionsBoundaryPolicy"
 def get_role(ctx: OperationContext, name: str) -> store.Role:
     """The caller's account's role ``name`` (any case), or AWS's NoSuchEntity."""
     naming.check_name(ROLE, name)
-    role = store.get_by_name(ctx.db, ctx.account_id, name)
+    role: store.Role | None = ctx.recall((ROLE_MEMO, name))
+    if role is None:
+        role = store.get_by_name(ctx.db, ctx.account_id, name)
     if role is None:
         raise NoSuchEntity(ROLE.not_found.format(name=name))
     return role
@@ -64,6 +68,8 @@ def role_target(ctx: OperationContext, params: Params) -> Target:
     if role is None:
         return Target(ROLE.placeholder_arn(ctx.account_id, name), account=ctx.account_id)
     tags = tagging.tags_of(ctx.db, ROLE_TAGS.resource_type, role.role_id)
+    ctx.remember((ROLE_MEMO, name), role)
+    ctx.remember((TAGS_MEMO, role.role_id), tags)
     return Target(role.arn, tags=tags, account=ctx.account_id)
 
 
@@ -98,7 +104,9 @@ def role_result(
             "PermissionsBoundaryArn": role.permissions_boundary_arn,
         }
     if tags:
-        pairs = tagging.tags_of(ctx.db, ROLE_TAGS.resource_type, role.role_id)
+        pairs: dict[str, str] | None = ctx.recall((TAGS_MEMO, role.role_id))
+        if pairs is None:
+            pairs = tagging.tags_of(ctx.db, ROLE_TAGS.resource_type, role.role_id)
         if pairs:
             result["Tags"] = tagging.tag_list(pairs.items())
     if last_used:
@@ -234,6 +242,8 @@ def update_role(ctx: OperationContext, params: Params) -> Result:
         values["description"] = check_description(str(params["Description"]))
     if params.get("MaxSessionDuration") is not None:
         values["max_session_duration"] = check_session_duration(params["MaxSessionDuration"])
+        # A service-linked role's description may change, nothing else (spec 5.6).
+        role = modifiable_role(ctx, role.name)
     if values:
         touch_account(ctx.db, ctx.account_id)
         store.update_role(ctx.db, role.role_id, **values)

@@ -118,6 +118,7 @@ class Pipeline:
                 request=info,
                 authorize=bound,
                 now=now,
+                memo={} if op.readonly else None,
             )
             if op.authorize:
                 extra = op.request_context(ctx, parsed.params) if op.request_context else None
