@@ -9,14 +9,15 @@ SimulateCustomPolicy returns it, so the two cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from iamd.model.arn import parse_arn
 from iamd.policy.compile import CompiledPolicy, PolicySet, compile_policy
 from iamd.policy.context import ContextValue
 from iamd.policy.decision import Evaluation, PolicyType, StatementRef
-from iamd.policy.document import PolicyKind
+from iamd.policy.document import PolicyError, PolicyKind
 from iamd.policy.evaluate import evaluate
 from iamd.policy.parse import parse_policy
 from iamd.policy.request import Principal, Request, root, user
@@ -46,41 +47,109 @@ def simulate_custom_policy(params: Mapping[str, Any]) -> dict[str, Any]:
     )
     if len(boundaries) > 1:
         raise SimulationInputError("Only one permissions boundary policy may be given.")
-    resource_text = params.get("ResourcePolicy")
-    resource_policy = None
-    if resource_text:
-        parsed = parse_policy(resource_text, PolicyKind.RESOURCE)
-        resource_policy = compile_policy(parsed, "ResourcePolicy")
+    resource_policy = compile_resource_policy(params.get("ResourcePolicy"))
     caller_arn = params.get("CallerArn")
     if resource_policy is not None and not caller_arn:
         raise SimulationInputError("CallerArn is required when a ResourcePolicy is given.")
     principal = _caller(caller_arn, params.get("ResourceOwner"))
-    owner = params.get("ResourceOwner") or principal.account
-    owner_account = _owner_account(owner)
-    policies = PolicySet(
-        identity=identity,
-        boundary=boundaries[0] if boundaries else None,
-        resource=resource_policy,
+    simulation = Simulation(
+        principal, tuple(identity), boundaries[0] if boundaries else None, resource_policy
     )
+    return {"EvaluationResults": run_simulation(simulation, params), "IsTruncated": False}
+
+
+def compile_resource_policy(text: str | None) -> CompiledPolicy | None:
+    """A simulation's ResourcePolicy; a role trust policy (no Resource) is read as one."""
+    if not text:
+        return None
+    try:
+        parsed = parse_policy(text, PolicyKind.RESOURCE)
+    except PolicyError as exc:
+        try:
+            parsed = parse_policy(text, PolicyKind.TRUST)
+        except PolicyError:
+            raise exc from None
+    return compile_policy(parsed, "ResourcePolicy")
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """Who is simulated, with which policies.
+
+    ``source_types`` names the SourcePolicyType of each policy id (``user``, ``group``,
+    ``role``, ``aws-managed``, ``user-managed``); others are ``none`` (``resource`` for
+    resource policies). ``trust_policy(arn)`` returns a role's trust policy, when the
+    simulation can see the role (the server's SimulatePrincipalPolicy).
+    """
+
+    principal: Principal
+    identity: tuple[CompiledPolicy, ...]
+    boundary: CompiledPolicy | None = None
+    resource_policy: CompiledPolicy | None = None
+    source_types: Mapping[str, str] = field(default_factory=dict)
+    trust_policy: Callable[[str], CompiledPolicy | None] | None = None
+
+
+def run_simulation(simulation: Simulation, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every (action, resource) of ``params`` evaluated, as AWS's EvaluationResults.
+
+    As enforcement does, ``sts:AssumeRole*`` on a role ARN needs the role's trust policy
+    (the ResourcePolicy given, else the role's own when ``trust_policy`` finds it) to allow
+    the caller, and the role's account owns it unless ResourceOwner says otherwise.
+    """
+    principal = simulation.principal
+    owner = params.get("ResourceOwner")
+    owner_account = _owner_account(owner or principal.account)
     context = context_from_entries(params.get("ContextEntries") or [])
     actions = params.get("ActionNames") or []
     if not actions:
         raise SimulateMissingActions()
     resources = params.get("ResourceArns") or ["*"]
-    spelled = _key_spellings(
-        [*identity, *boundaries, *([resource_policy] if resource_policy else [])]
-    )
+    identity = simulation.identity
+    boundary = simulation.boundary
+    base = PolicySet(identity=identity, boundary=boundary, resource=simulation.resource_policy)
+    extra = [boundary] if boundary is not None else []
+    if simulation.resource_policy is not None:
+        extra.append(simulation.resource_policy)
+    spelled = _key_spellings([*identity, *extra])
     results = []
     for action in actions:
         for resource in resources:
-            request = Request(principal, action, resource, context, owner_account)
+            policies, resource_account = base, owner_account
+            role_account = _assumed_role_account(action, resource)
+            if role_account is not None:
+                trust = simulation.resource_policy
+                if trust is None and simulation.trust_policy is not None:
+                    trust = simulation.trust_policy(resource)
+                if trust is not None:
+                    policies = PolicySet(
+                        identity=identity,
+                        boundary=boundary,
+                        resource=trust,
+                        resource_must_allow=True,
+                    )
+                    resource_account = _owner_account(owner) if owner else role_account
+                    spelled = {**_key_spellings([trust]), **spelled}
+            request = Request(principal, action, resource, context, resource_account)
             evaluation = evaluate(request, policies)
-            result = evaluation_result(action, resource, evaluation, policies.has_boundary)
+            result = evaluation_result(
+                action, resource, evaluation, policies.has_boundary, simulation.source_types
+            )
             result["MissingContextValues"] = [
                 spelled.get(k, k) for k in result["MissingContextValues"]
             ]
             results.append(result)
-    return {"EvaluationResults": results, "IsTruncated": False}
+    return results
+
+
+def _assumed_role_account(action: str, resource: str) -> str | None:
+    """The role's account when ``action`` assumes the role ``resource``, else None."""
+    if not action.lower().startswith("sts:assumerole"):
+        return None
+    arn = parse_arn(resource)
+    if arn is None or arn.service != "iam" or arn.resource_type != "role":
+        return None
+    return arn.account
 
 
 class SimulateMissingActions(SimulationInputError):
@@ -151,13 +220,17 @@ def context_from_entries(entries: Sequence[Mapping[str, Any]]) -> dict[str, Cont
 
 
 def evaluation_result(
-    action: str, resource: str, evaluation: Evaluation, has_boundary: bool
+    action: str,
+    resource: str,
+    evaluation: Evaluation,
+    has_boundary: bool,
+    source_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "EvalActionName": action,
         "EvalResourceName": resource,
         "EvalDecision": evaluation.decision.value,
-        "MatchedStatements": [matched_statement(ref) for ref in evaluation.matched],
+        "MatchedStatements": [matched_statement(ref, source_types) for ref in evaluation.matched],
         "MissingContextValues": list(evaluation.missing_context_keys),
     }
     if has_boundary:
@@ -167,10 +240,13 @@ def evaluation_result(
     return result
 
 
-def matched_statement(ref: StatementRef) -> dict[str, Any]:
+def matched_statement(
+    ref: StatementRef, source_types: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    source_type = source_types.get(ref.policy_id) if source_types else None
     return {
         "SourcePolicyId": ref.policy_id,
-        "SourcePolicyType": _SOURCE_TYPE.get(ref.policy_type, "none"),
+        "SourcePolicyType": source_type or _SOURCE_TYPE.get(ref.policy_type, "none"),
         "StartPosition": {"Line": ref.start.line, "Column": ref.start.column},
         "EndPosition": {"Line": ref.end.line, "Column": ref.end.column},
     }
