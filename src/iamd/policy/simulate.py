@@ -76,17 +76,18 @@ def compile_resource_policy(text: str | None) -> CompiledPolicy | None:
 class Simulation:
     """Who is simulated, with which policies.
 
-    ``source_types`` names the SourcePolicyType of each policy id (``user``, ``group``,
-    ``role``, ``aws-managed``, ``user-managed``); others are ``none`` (``resource`` for
-    resource policies). ``trust_policy(arn)`` returns a role's trust policy, when the
-    simulation can see the role (the server's SimulatePrincipalPolicy).
+    ``sources`` maps a compiled policy's id to the SourcePolicyId and SourcePolicyType
+    the response shows (``user``, ``group``, ``role``, ``aws-managed``, ``user-managed``);
+    policies not in it show their own id, typed ``none`` (``resource`` for resource
+    policies). ``trust_policy(arn)`` returns a role's trust policy, when the simulation
+    can see the role (the server's SimulatePrincipalPolicy).
     """
 
     principal: Principal
     identity: tuple[CompiledPolicy, ...]
     boundary: CompiledPolicy | None = None
     resource_policy: CompiledPolicy | None = None
-    source_types: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     trust_policy: Callable[[str], CompiledPolicy | None] | None = None
 
 
@@ -133,7 +134,7 @@ def run_simulation(simulation: Simulation, params: Mapping[str, Any]) -> list[di
             request = Request(principal, action, resource, context, resource_account)
             evaluation = evaluate(request, policies)
             result = evaluation_result(
-                action, resource, evaluation, policies.has_boundary, simulation.source_types
+                action, resource, evaluation, policies.has_boundary, simulation.sources
             )
             result["MissingContextValues"] = [
                 spelled.get(k, k) for k in result["MissingContextValues"]
@@ -224,13 +225,13 @@ def evaluation_result(
     resource: str,
     evaluation: Evaluation,
     has_boundary: bool,
-    source_types: Mapping[str, str] | None = None,
+    sources: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "EvalActionName": action,
         "EvalResourceName": resource,
         "EvalDecision": evaluation.decision.value,
-        "MatchedStatements": [matched_statement(ref, source_types) for ref in evaluation.matched],
+        "MatchedStatements": [matched_statement(ref, sources) for ref in evaluation.matched],
         "MissingContextValues": list(evaluation.missing_context_keys),
     }
     if has_boundary:
@@ -241,12 +242,13 @@ def evaluation_result(
 
 
 def matched_statement(
-    ref: StatementRef, source_types: Mapping[str, str] | None = None
+    ref: StatementRef, sources: Mapping[str, tuple[str, str]] | None = None
 ) -> dict[str, Any]:
-    source_type = source_types.get(ref.policy_id) if source_types else None
+    shown = sources.get(ref.policy_id) if sources else None
+    policy_id, source_type = shown or (ref.policy_id, _SOURCE_TYPE.get(ref.policy_type, "none"))
     return {
-        "SourcePolicyId": ref.policy_id,
-        "SourcePolicyType": source_type or _SOURCE_TYPE.get(ref.policy_type, "none"),
+        "SourcePolicyId": policy_id,
+        "SourcePolicyType": source_type,
         "StartPosition": {"Line": ref.start.line, "Column": ref.start.column},
         "EndPosition": {"Line": ref.end.line, "Column": ref.end.column},
     }
