@@ -138,6 +138,14 @@ class AuthorizeClient:
         self._region = region
         self._timeout = timeout
         self._local = threading.local()
+        self._open: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> AuthorizeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def authorize(
         self,
@@ -199,10 +207,21 @@ class AuthorizeClient:
         return body, self._sign(body)
 
     def close(self) -> None:
+        """Close every thread's connection (a later call opens a new one)."""
+        with self._lock:
+            opened, self._open = self._open, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
+
+    def _drop(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+            with self._lock:
+                if conn in self._open:
+                    self._open.remove(conn)
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -225,6 +244,8 @@ class AuthorizeClient:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             conn = cls(self._host, self._port, timeout=self._timeout)
             self._local.conn = conn
+            with self._lock:
+                self._open.append(conn)
         return conn
 
     def _post(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any]:
@@ -235,7 +256,7 @@ class AuthorizeClient:
                 response = conn.getresponse()
                 raw = response.read()
             except (ConnectionError, http.client.HTTPException, OSError) as exc:
-                self.close()
+                self._drop()
                 if attempt == 2:
                     raise AuthorizeError(0, "ConnectionError", str(exc)) from exc
                 continue
