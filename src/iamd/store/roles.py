@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Integer, Row, bindparam, delete, func, insert, select, update
 
 from iamd.store import schema
 from iamd.store.db import as_utc
@@ -59,10 +59,33 @@ def _role(row: Row[Any]) -> Role:
     )
 
 
+# Statements of the request path, built once: building a select and its cache key costs
+# SQLAlchemy several times what running it on SQLite does.
+_BY_NAME = select(_roles).where(
+    _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
+)
+_FIRST_PAGE = (
+    select(_roles)
+    .where(_roles.c.account_id == bindparam("account_id"))
+    .order_by(_roles.c.name_lower)
+    .limit(bindparam("limit", type_=Integer))
+)
+_NEXT_PAGE = (
+    select(_roles)
+    .where(_roles.c.account_id == bindparam("account_id"), _roles.c.name_lower > bindparam("after"))
+    .order_by(_roles.c.name_lower)
+    .limit(bindparam("limit", type_=Integer))
+)
+_ROLE_ARNS = select(_roles.c.role_id, _roles.c.arn).where(
+    _roles.c.role_id.in_(bindparam("ids", expanding=True))
+)
+_USER_ARNS = select(schema.users.c.user_id, schema.users.c.arn).where(
+    schema.users.c.user_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def get_by_name(conn: Connection, account_id: str, name: str) -> Role | None:
-    row = conn.execute(
-        select(_roles).where(_roles.c.account_id == account_id, _roles.c.name_lower == name.lower())
-    ).first()
+    row = conn.execute(_BY_NAME, {"account_id": account_id, "name": name.lower()}).first()
     return _role(row) if row is not None else None
 
 
@@ -114,6 +137,10 @@ def list_page(
     conn: Connection, account_id: str, path_prefix: str, after: str | None, limit: int
 ) -> list[Role]:
     """Up to ``limit`` roles whose path starts with ``path_prefix``, by name, after ``after``."""
+    if path_prefix == "/":
+        params = {"account_id": account_id, "limit": limit, "after": after}
+        rows = conn.execute(_FIRST_PAGE if after is None else _NEXT_PAGE, params)
+        return [_role(row) for row in rows]
     stmt = select(_roles).where(_roles.c.account_id == account_id)
     if path_prefix != "/":
         stmt = stmt.where(_roles.c.path.startswith(path_prefix, autoescape=True))
@@ -130,12 +157,9 @@ def arns_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     role_ids = [i for i in wanted if i.startswith("AROA")]
     user_ids = [i for i in wanted if i.startswith("AIDA")]
     if role_ids:
-        stmt = select(_roles.c.role_id, _roles.c.arn).where(_roles.c.role_id.in_(role_ids))
-        found.update({r.role_id: r.arn for r in conn.execute(stmt)})
+        found.update({r.role_id: r.arn for r in conn.execute(_ROLE_ARNS, {"ids": role_ids})})
     if user_ids:
-        users = schema.users
-        stmt2 = select(users.c.user_id, users.c.arn).where(users.c.user_id.in_(user_ids))
-        found.update({r.user_id: r.arn for r in conn.execute(stmt2)})
+        found.update({r.user_id: r.arn for r in conn.execute(_USER_ARNS, {"ids": user_ids})})
     return found
 
 

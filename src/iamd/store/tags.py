@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from iamd.store import schema
 from iamd.store.pagination import Page, paginate_sequence
@@ -18,14 +18,20 @@ from iamd.store.pagination import Page, paginate_sequence
 Tag = tuple[str, str]
 
 
+# Built once: this runs on every request that acts on a tagged kind of entity.
+_TAGS = (
+    select(schema.tags.c.key, schema.tags.c.value)
+    .where(
+        schema.tags.c.resource_type == bindparam("resource_type"),
+        schema.tags.c.resource_id == bindparam("resource_id"),
+    )
+    .order_by(schema.tags.c.position)
+)
+
+
 def get_tags(conn: Connection, resource_type: str, resource_id: str) -> list[Tag]:
     """The resource's tags as (key, value), in the order they were added."""
-    t = schema.tags
-    rows = conn.execute(
-        select(t.c.key, t.c.value)
-        .where(t.c.resource_type == resource_type, t.c.resource_id == resource_id)
-        .order_by(t.c.position)
-    )
+    rows = conn.execute(_TAGS, {"resource_type": resource_type, "resource_id": resource_id})
     return [(row.key, row.value) for row in rows]
 
 
