@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from iamd.auth import HttpRequest, SigV4Verifier, detect_auth, parse_auth
-from iamd.auth.credentials import Authenticated
+from iamd.auth.credentials import Authenticated, read_counter
 from iamd.authz import remote
 from iamd.authz.authorizer import Subject
 from iamd.errors import (
@@ -155,18 +155,23 @@ class AuthorizeEndpoint:
             )
             client_http = _client_http(question.request)
             try:
-                who, region = _authenticate_client(rt, conn, client_http, now)
+                who, signing_name, region = _authenticate_client(rt, conn, client_http, now)
             except ServiceError as exc:
                 return _Decided(question, None, None, None, exc, tuple(uses), now)
             if who.caller.kind is not CallerKind.ANONYMOUS:
-                uses.append((who.caller, _signing_name(client_http), region))
+                uses.append((who.caller, signing_name, region))
+            # Temporary credentials open without a database read; the counter their
+            # account's policies are cached under is read here, the fast way.
+            counter = who.counter
+            if counter is None and who.caller.account_id:
+                counter = read_counter(conn, who.caller.account_id)
             client_info = RequestInfo(
                 question.request.source_ip or "",
                 question.request.secure_transport,
                 question.request.header("user-agent") or "",
                 region,
             )
-            bound = rt.authorizer.bind(conn, who.caller, client_info, now, counter=who.counter)
+            bound = rt.authorizer.bind(conn, who.caller, client_info, now, counter=counter)
             try:
                 evaluation = remote.decide(bound, question)
             except PolicyError as exc:
@@ -194,19 +199,15 @@ def _client_http(request: remote.ClientRequest) -> HttpRequest:
     )
 
 
-def _signing_name(http: HttpRequest) -> str:
-    return parse_auth(http).credential.service
-
-
 def _authenticate_client(
     rt: Runtime, conn: Connection, http: HttpRequest, now: dt.datetime
-) -> tuple[Authenticated, str]:
-    """The client's Caller and signed region; anonymous when it did not sign at all."""
+) -> tuple[Authenticated, str, str]:
+    """The client's Caller, signing name and region; anonymous when it did not sign."""
     if not detect_auth(http):
-        return Authenticated(ANONYMOUS), ""
+        return Authenticated(ANONYMOUS), "", ""
     # Any signing name the service uses: the client signed for the service, not for iamd.
-    service = _signing_name(http)
+    service = parse_auth(http).credential.service
     verified = SigV4Verifier(rt.credentials.bind(conn), (service,), key_cache=rt.key_cache).verify(
         http, now
     )
-    return verified.principal, verified.region
+    return verified.principal, service, verified.region
