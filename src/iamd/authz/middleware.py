@@ -13,6 +13,8 @@ principal tags) and ``scope["iamd.result"]``. Otherwise the client gets an AWS-s
 error (``AccessDenied`` 403, or the signature error iamd reported), so an AWS SDK raises
 its usual ClientError. A route no rule matches is refused (403) unless listed in
 ``public_paths``; an iamd that cannot be asked gives 503 ``ServiceUnavailable``.
+``unsigned_payload=True`` accepts clients that did not sign their body (S3 clients over
+HTTPS, S3 presigned URLs); the app then trusts the body without a signature over it.
 
 Pure ASGI on the standard library (no framework): it works under Starlette, FastAPI or
 any ASGI server. The call to iamd is blocking and runs in a worker thread.
@@ -183,7 +185,7 @@ class AuthorizeMiddleware:
                 path=raw_path,
                 query=query,
                 headers=headers,
-                payload_sha256=_hash(body, headers, self.unsigned_payload),
+                payload_sha256=_hash(body, headers, query, self.unsigned_payload),
                 action=needed.action,
                 resource=needed.resource,
                 resource_owner=needed.resource_owner,
@@ -204,11 +206,12 @@ class AuthorizeMiddleware:
         await self.app(scope, _replay(body), send)
 
 
-def _hash(body: bytes, headers: Sequence[tuple[str, str]], unsigned_ok: bool) -> str:
-    """The body's hash; UNSIGNED-PAYLOAD only if allowed and the client claims it."""
+def _hash(body: bytes, headers: Sequence[tuple[str, str]], query: str, unsigned_ok: bool) -> str:
+    """The body's hash; UNSIGNED-PAYLOAD only if allowed and the client claims it (or
+    presigned its URL, as S3 clients do with that constant)."""
     if unsigned_ok:
         claimed = next((v for k, v in headers if k.lower() == "x-amz-content-sha256"), "")
-        if claimed.strip() == "UNSIGNED-PAYLOAD":
+        if claimed.strip() == "UNSIGNED-PAYLOAD" or "X-Amz-Signature=" in query:
             return "UNSIGNED-PAYLOAD"
     return hashlib.sha256(body).hexdigest()
 
