@@ -5,6 +5,9 @@
 - ``gather.py``: the caller's policy documents and tags, read from the store.
 - ``context.py``: the condition keys AWS supplies (spec 3.1, 3.2).
 - ``cache.py``: the LRU behind the compiled-policy and subject caches.
+- ``remote.py``: the question a service asks ``POST /authorize``, decided for its client.
+- ``client.py`` / ``middleware.py``: what a service runs to ask (standard library and
+  botocore only): ``AuthorizeClient`` and an ASGI middleware.
 """
 
 from iamd.authz.authorizer import Authorizer, BoundAuthorizer, Subject
