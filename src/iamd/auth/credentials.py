@@ -9,6 +9,8 @@ caches on the same number, so a request reads it once):
 - a long-term key (``AKIA...`` or an operator-chosen root key id such as ``test``) is
   read from ``access_keys``: no owner means the account's root, otherwise the IAM user;
   an unknown or inactive key is ``InvalidClientTokenId``, as AWS says it;
+- a registered service's credentials (``service_credentials``, also ``AKIA...``) stand for
+  a SERVICE caller named by its service principal, acting in the credentials' account;
 - a temporary key (``ASIA...``, or any key sent with a session token) goes to
   ``sessions``: by default STS's session tokens (``iamd.sts.sessions``), opened with the
   store's key ring and no database read; a token that does not open for that key is
@@ -34,7 +36,7 @@ from iamd.clock import Clock, SystemClock
 from iamd.errors import InvalidClientTokenId
 from iamd.model.arn import root_arn
 from iamd.model.caller import Caller, CallerKind
-from iamd.store import access_keys, schema
+from iamd.store import access_keys, schema, services
 from iamd.store.secrets import SecretBox
 from iamd.sts.keyring import keyring_for
 from iamd.sts.sessions import TemporaryCredentials
@@ -142,8 +144,7 @@ class CredentialLookup:
     def _load(self, conn: Connection, access_key_id: str) -> _Known:
         key = access_keys.get_for_authentication(conn, self._box, access_key_id)
         if key is None:
-            self._forget(access_key_id)
-            raise InvalidClientTokenId()
+            return self._load_service(conn, access_key_id)
         # INVARIANT: the counter is read before the row that is cached with it, so a write
         # committed in between leaves the cached counter behind and the next request reloads.
         counter = read_counter(conn, key.account_id)
@@ -162,6 +163,27 @@ class CredentialLookup:
         else:
             caller = _user_caller(conn, key.user_id, access_key_id)
         return _Known(key.account_id, counter, key.secret, caller)
+
+    def _load_service(self, conn: Connection, access_key_id: str) -> _Known:
+        """A registered service's credentials: a SERVICE caller acting in their account."""
+        found = services.credential_for_authentication(conn, self._box, access_key_id)
+        if found is None:
+            self._forget(access_key_id)
+            raise InvalidClientTokenId()
+        counter = read_counter(conn, found.account_id)
+        found = services.credential_for_authentication(conn, self._box, access_key_id)
+        if found is None or not found.active or found.secret is None:
+            self._forget(access_key_id)
+            raise InvalidClientTokenId()
+        caller = Caller(
+            kind=CallerKind.SERVICE,
+            account_id=found.account_id,
+            arn=found.principal,
+            user_id=found.principal,
+            access_key_id=access_key_id,
+            name=found.principal,
+        )
+        return _Known(found.account_id, counter, found.secret, caller)
 
     def _forget(self, access_key_id: str) -> None:
         with self._lock:

@@ -330,6 +330,8 @@ def _principal(caller: Caller, tags: Mapping[str, str]) -> policy.Principal:
         )
     if caller.kind is CallerKind.ROOT:
         return policy.root(caller.account_id)
+    if caller.kind is CallerKind.SERVICE and caller.name:
+        return policy.service(caller.name)
     return policy.anonymous()
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from iamd import __version__
-from iamd.cli import account_cmd, idp_cmd, keys_cmd, policy_cmd, role_cmd, serve_cmd
+from iamd.cli import account_cmd, idp_cmd, keys_cmd, policy_cmd, role_cmd, serve_cmd, service_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     account_cmd.register(commands)
     keys_cmd.register(commands)
     role_cmd.register(commands)
+    service_cmd.register(commands)
     idp_cmd.register(commands)
     return parser
 

@@ -30,7 +30,7 @@ from typing import Any, TextIO
 from sqlalchemy import Connection, select, update
 
 from iamd.config import Settings
-from iamd.store import access_keys, schema
+from iamd.store import access_keys, schema, services
 from iamd.store.db import Database, insert_ignore, lock_row
 from iamd.store.secrets import AesGcmBox, SecretBox, open_secret_box
 
@@ -225,10 +225,11 @@ def write_root_credentials(data_dir: Path, creds: RootCredentials) -> Path:
 
 
 def load_aws_managed_policies() -> list[ManagedPolicySeed]:
-    """The AWS managed policies shipped in ``data/aws_managed_policies.json``."""
+    """The AWS managed policies shipped in ``data/aws_managed_policies.json``, and the
+    service-linked roles' policies of the service catalog (``store.services``)."""
     raw = resources.files("iamd.store").joinpath("data/aws_managed_policies.json").read_text()
     seeds = []
-    for entry in json.loads(raw)["policies"]:
+    for entry in json.loads(raw)["policies"] + services.catalog_policy_entries():
         seeds.append(
             ManagedPolicySeed(
                 name=entry["name"],

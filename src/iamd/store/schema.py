@@ -295,3 +295,66 @@ server_meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", LargeBinary, nullable=False),
 )
+
+# Services registered by the operator (``iamd service register``): principals such as
+# ``jobs.example.internal`` that sign requests of their own. A registered service may
+# define its service-linked role (name, whether a custom suffix is allowed, description,
+# an inline policy document). Catalog services (``store/data/service_catalog.json``) are
+# not rows here unless they were registered to get credentials.
+services = Table(
+    "services",
+    metadata,
+    Column("principal", String(128), primary_key=True),
+    Column("title", String(256), nullable=False),
+    Column("linked_role_name", String(64), nullable=True),
+    Column("custom_suffix", Boolean, nullable=False, default=False),
+    Column("linked_role_description", String(1000), nullable=True),
+    Column("linked_role_policy", Text, nullable=True),
+    _ts("created_at"),
+)
+
+# Long-term credentials of registered services; ``account_id`` is the account the service
+# acts in with them (where CreateServiceLinkedRole creates its role, GetCallerIdentity's
+# Account). Secrets are encrypted under the master key, like access keys.
+service_credentials = Table(
+    "service_credentials",
+    metadata,
+    Column("access_key_id", String(128), primary_key=True),
+    Column("principal", String(128), ForeignKey("services.principal"), nullable=False),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("secret_ciphertext", LargeBinary, nullable=False),
+    Column("status", String(8), nullable=False),  # Active | Inactive
+    _ts("created_at"),
+    Index("ix_service_credentials_principal", "principal"),
+)
+
+# What a service reports as still using one of its linked roles in an account: the
+# deletion task of DeleteServiceLinkedRole asks here (RoleUsageList: region + resources).
+service_role_usage = Table(
+    "service_role_usage",
+    metadata,
+    Column("account_id", String(12), nullable=False),
+    Column("principal", String(128), nullable=False),
+    Column("role_name_lower", String(64), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("resource_arn", String(2048), nullable=False),
+    PrimaryKeyConstraint("account_id", "principal", "role_name_lower", "region", "resource_arn"),
+)
+
+# DeleteServiceLinkedRole's tasks: task/aws-service-role/PRINCIPAL/ROLE/UUID, their status
+# (NOT_STARTED | IN_PROGRESS | SUCCEEDED | FAILED) and, when FAILED, the reason and the
+# usage list as JSON ([{"Region": ..., "Resources": [...]}]).
+slr_deletion_tasks = Table(
+    "slr_deletion_tasks",
+    metadata,
+    Column("task_id", String(1000), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("principal", String(128), nullable=False),
+    Column("role_name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(1000), nullable=True),
+    Column("role_usage", Text, nullable=True),
+    _ts("created_at"),
+    _ts("finished_at", nullable=True),
+    Index("ix_slr_deletion_tasks_role", "account_id", "role_name"),
+)

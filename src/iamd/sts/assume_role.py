@@ -10,6 +10,11 @@ across accounts both must always allow. ``sts:TagSession`` must be allowed as we
 the request passes tags, and ``sts:SetSourceIdentity`` when the session will carry a
 source identity (set now or inherited along a chain).
 
+A registered service (a SERVICE caller, ``iam.services``) is trusted by a trust policy
+that names ``{"Service": NAME}``; it passes the resource it acts for as
+``aws:SourceArn``/``aws:SourceAccount`` in ``ProvidedContexts``
+(``services.source_context``), so trust policies can guard against the confused deputy.
+
 The steps, in order: who may call at all (not root, not a federated user); duration
 against the role-chaining hour; tags and source identity rules (``tags.py``); MFA; the
 role (a missing role is denied exactly like an untrusted one); authorization; duration
@@ -24,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol, cast
 
 from iamd.errors import AccessDenied, ValidationError
-from iamd.iam import mfa, tagging
+from iamd.iam import mfa, services, tagging
 from iamd.iam.trust import trust_policy_for_evaluation
 from iamd.model.arn import assumed_role_arn, parse_arn
 from iamd.model.caller import Caller, CallerKind
@@ -165,7 +170,7 @@ def assume_role(ctx: OperationContext, params: Params) -> Result:
     session_name: str = params["RoleSessionName"]
     if caller.is_root:
         raise AccessDenied(ROOT_DENIED)
-    if caller.kind not in (CallerKind.USER, CallerKind.ROLE_SESSION):
+    if caller.kind not in (CallerKind.USER, CallerKind.ROLE_SESSION, CallerKind.SERVICE):
         raise AccessDenied(
             f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
             f"{role_arn}"
@@ -180,6 +185,8 @@ def assume_role(ctx: OperationContext, params: Params) -> Result:
     mfa_at, mfa_now = _mfa_time(ctx, params)
 
     extra: dict[str, object] = {"sts:RoleSessionName": session_name}
+    # A service names the resource it acts for (aws:SourceArn/aws:SourceAccount).
+    extra.update(services.source_context(caller, params.get("ProvidedContexts")))
     if params.get("ExternalId") is not None:
         extra["sts:ExternalId"] = params["ExternalId"]
     if source_identity is not None:
