@@ -387,3 +387,22 @@ def test_session_policies_and_durations_as_assume_role(
         _assume(iamd_server, role_arn, token, DurationSeconds=7200)
     assert code_of(too_long) == "ValidationError"
     assert "MaxSessionDuration" in message_of(too_long)
+
+
+def test_azp_chooses_the_audience_and_amr_is_multivalued(
+    iamd_server: IamdServer, iam: Any, idp: IdpServer, provider_arn: str
+) -> None:
+    host = _host(idp)
+    condition = {
+        "StringEquals": {f"{host}:aud": CLIENT_ID, f"{host}:oaud": "api.example.com"},
+        "ForAnyValue:StringEquals": {f"{host}:amr": "mfa"},
+    }
+    role_arn = _role(iam, "azp", _trust(provider_arn, **condition))
+    token = idp.idp.token(
+        "alice", "api.example.com", claims={"azp": CLIENT_ID, "amr": ["pwd", "mfa"]}
+    )
+    got = _assume(iamd_server, role_arn, token)
+    assert got["Audience"] == CLIENT_ID
+    no_mfa = idp.idp.token("alice", "api.example.com", claims={"azp": CLIENT_ID, "amr": ["pwd"]})
+    code, status, _ = _refused(iamd_server, role_arn, no_mfa)
+    assert (code, status) == ("AccessDenied", 403)
