@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -202,6 +203,10 @@ def _handler(idp: OidcIdp) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class IdpServer:
     """The provider served over HTTP on a thread (``start``/``stop``), or in the
     foreground (``serve_forever``)."""
@@ -212,7 +217,8 @@ class IdpServer:
         if host not in LOOPBACK_HOSTS:
             raise ValueError(f"the development IdP only listens on loopback, not {host!r}")
         self.idp = OidcIdp("", key)
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self.idp))
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self.httpd = server_class((host, port), _handler(self.idp))
         self.httpd.daemon_threads = True
         shown = f"[{host}]" if ":" in host else host
         self.idp.issuer = f"http://{shown}:{self.httpd.server_address[1]}"
