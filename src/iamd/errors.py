@@ -104,6 +104,10 @@ class NoSuchEntity(_SenderError):
     http_status = 404
 
 
+class PolicyNotAttachable(_SenderError):
+    code = "PolicyNotAttachable"
+
+
 class UnmodifiableEntity(_SenderError):
     code = "UnmodifiableEntity"
 

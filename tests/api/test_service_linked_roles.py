@@ -262,3 +262,43 @@ def test_aws_cli(aws: Any) -> None:
     task_id = deleted.json()["DeletionTaskId"]
     status = aws("iam", "get-service-linked-role-deletion-status", "--deletion-task-id", task_id)
     assert status.json()["Status"] == "SUCCEEDED"
+
+
+TRUST_EC2 = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def test_service_role_policies_attach_to_no_customer_entity(iam: Any) -> None:
+    arn = "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy"
+    iam.create_role(RoleName="customer", AssumeRolePolicyDocument=TRUST_EC2)
+    iam.create_user(UserName="someone")
+    with pytest.raises(ClientError) as exc:
+        iam.attach_role_policy(RoleName="customer", PolicyArn=arn)
+    assert error(exc) == (
+        "PolicyNotAttachable",
+        400,
+        "Cannot attach a Service Role Policy to a Customer Role.",
+    )
+    with pytest.raises(ClientError) as exc:
+        iam.attach_user_policy(UserName="someone", PolicyArn=arn)
+    assert error(exc)[0] == "PolicyNotAttachable"
+    assert iam.list_attached_role_policies(RoleName="customer")["AttachedPolicies"] == []
+
+
+def test_a_service_linked_role_joins_no_instance_profile(iam: Any) -> None:
+    iam.create_service_linked_role(AWSServiceName=ECS)
+    iam.create_instance_profile(InstanceProfileName="web")
+    with pytest.raises(ClientError) as exc:
+        iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName=ECS_ROLE)
+    assert error(exc) == ("UnmodifiableEntity", 400, PROTECTED.format(ECS_ROLE))
+    assert iam.get_instance_profile(InstanceProfileName="web")["InstanceProfile"]["Roles"] == []

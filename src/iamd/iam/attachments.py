@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from iamd.errors import InvalidInput, NoSuchEntity
+from iamd.errors import InvalidInput, NoSuchEntity, PolicyNotAttachable
 from iamd.iam.documents import quota_exceeded
 from iamd.model.arn import parse_arn
 from iamd.operations import OperationContext, Params, Result
@@ -26,6 +26,7 @@ from iamd.store.pagination import InvalidMarker, KeyValue, Page, paginate_sequen
 T = TypeVar("T")
 
 _QUOTA_NAMES = {"user": "PoliciesPerUser", "group": "PoliciesPerGroup", "role": "PoliciesPerRole"}
+SERVICE_ROLE_POLICY_PATH = "/aws-service-role/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,14 @@ def attachable_policy(conn: Connection, account_id: str, arn: str) -> store.Mana
 
 
 def attach_policy(ctx: OperationContext, entity: Entity, arn: str) -> None:
-    """Attach ``arn`` to the entity (idempotent) within the per-entity quota."""
-    attachable_policy(ctx.db, entity.account_id, arn)
+    """Attach ``arn`` to the entity (idempotent) within the per-entity quota.
+
+    Policies under ``/aws-service-role/`` belong to service-linked roles, which their
+    services attach themselves; customers cannot attach them to anything.
+    """
+    policy = attachable_policy(ctx.db, entity.account_id, arn)
+    if policy.path.startswith(SERVICE_ROLE_POLICY_PATH):
+        raise PolicyNotAttachable("Cannot attach a Service Role Policy to a Customer Role.")
     if store.is_attached(ctx.db, entity.kind, entity.entity_id, arn):
         return
     limit = ctx.settings.quotas.managed_policies_per_entity

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from iamd.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
 from iamd.iam import naming, tagging
 from iamd.iam.naming import INSTANCE_PROFILE
-from iamd.iam.roles import get_role, marker_after, role_result, role_target
+from iamd.iam.roles import get_role, marker_after, modifiable_role, role_result, role_target
 from iamd.iam.tagging import INSTANCE_PROFILE_TAGS
 from iamd.model.ids import IdPrefix, unique_id
 from iamd.operations import OperationContext, Params, Result, Target, operation
@@ -152,7 +152,7 @@ def list_instance_profiles(ctx: OperationContext, params: Params) -> Result:
 @operation("iam", "AddRoleToInstanceProfile", target=profile_target)
 def add_role_to_instance_profile(ctx: OperationContext, params: Params) -> Result:
     profile = get_profile(ctx, str(params["InstanceProfileName"]))
-    role = get_role(ctx, str(params["RoleName"]))
+    role = modifiable_role(ctx, str(params["RoleName"]))
     touch_account(ctx.db, ctx.account_id)
     limit = ctx.settings.quotas.roles_per_instance_profile
     if len(store.role_ids(ctx.db, profile.instance_profile_id)) >= limit:
