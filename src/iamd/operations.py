@@ -100,6 +100,10 @@ class OperationContext:
 Handler = Callable[[OperationContext, Params], Result]
 TargetOf = Callable[[OperationContext, Params], Target]
 ContextOf = Callable[[OperationContext, Params], Mapping[str, object]]
+# Work done before the request's transaction opens, given the store's Database and the
+# parameters: slow network fetches (an identity provider's keys) that must not hold a
+# write transaction, which on SQLite would stall every writer of every process.
+Prepare = Callable[[Any, Params], None]
 
 
 def no_resource(ctx: OperationContext, params: Params) -> Target:
@@ -118,6 +122,7 @@ class Operation:
     readonly: bool
     authorize: bool
     signed: bool
+    prepare: Prepare | None = None
 
 
 _REGISTRY: dict[tuple[str, str], Operation] = {}
@@ -133,6 +138,7 @@ def operation(
     readonly: bool | None = None,
     authorize: bool = True,
     signed: bool = True,
+    prepare: Prepare | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of ``service``'s ``name``."""
 
@@ -150,6 +156,7 @@ def operation(
             readonly=name.startswith(("Get", "List")) if readonly is None else readonly,
             authorize=authorize,
             signed=signed,
+            prepare=prepare,
         )
         return handler
 

@@ -125,6 +125,8 @@ class Pipeline:
                 bound.authorize(op.action, op.target(ctx, parsed.params), extra)
             return op.handler(ctx, parsed.params)
 
+        if op.prepare is not None:
+            op.prepare(rt.database, parsed.params)
         try:
             result = rt.database.run(not op.readonly, run)
         finally:

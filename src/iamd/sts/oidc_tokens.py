@@ -136,6 +136,12 @@ class _Entry:
     fetched_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: IdpUnreachable
+    failed_at: float
+
+
 class JwksCache:
     """Each issuer's signing keys (raw JWKs), fetched by discovery and kept a while."""
 
@@ -152,9 +158,25 @@ class JwksCache:
         self._min_refresh = min_refresh
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
+        # An unreachable IdP is remembered for ``min_refresh`` seconds, so the request
+        # that finds it so (or the fetch ahead of its transaction) is not followed by
+        # another wait of the whole timeout.
+        self._failures: dict[str, _Failure] = {}
         self._lock = threading.Lock()
 
     def _load(self, issuer: str) -> _Entry:
+        with self._lock:
+            failure = self._failures.get(issuer)
+        if failure is not None and self._clock() - failure.failed_at < self._min_refresh:
+            raise failure.error
+        try:
+            return self._fetch_keys(issuer)
+        except IdpUnreachable as exc:
+            with self._lock:
+                self._failures[issuer] = _Failure(exc, self._clock())
+            raise
+
+    def _fetch_keys(self, issuer: str) -> _Entry:
         discovery = self._fetch(issuer.rstrip("/") + DISCOVERY_PATH)
         jwks_uri = discovery.get("jwks_uri") if isinstance(discovery, dict) else None
         if not isinstance(jwks_uri, str):
@@ -166,6 +188,7 @@ class JwksCache:
         entry = _Entry(tuple(k for k in keys if isinstance(k, dict)), self._clock())
         with self._lock:
             self._entries[issuer] = entry
+            self._failures.pop(issuer, None)
         return entry
 
     def keys(self, issuer: str, key_id: str | None) -> tuple[Mapping[str, Any], ...]:
@@ -183,6 +206,7 @@ class JwksCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._failures.clear()
 
 
 def _matching(

@@ -145,7 +145,37 @@ def _idp_keys(
     return tuple(keys)
 
 
-@operation("sts", "AssumeRoleWithWebIdentity", authorize=False, signed=False)
+def _fetch_keys_first(database: Any, params: Params) -> None:
+    """Fetch the issuer's keys before the request's transaction opens (``prepare``).
+
+    Only for an issuer registered as a provider in the role's account, so an unsigned
+    request cannot make iamd fetch arbitrary URLs. Failures are left for the handler,
+    which meets them again in the cache and answers with AWS's error.
+    """
+    try:
+        token = oidc_tokens.read_unverified(str(params["WebIdentityToken"]))
+        issuer = token.issuer
+    except oidc_tokens.TokenRejected:
+        return
+    parsed = parse_arn(str(params["RoleArn"]))
+    if parsed is None:
+        return
+    with database.transaction(write=False) as conn:
+        if provider_store.get_by_url(conn, parsed.account, issuer) is None:
+            return
+    try:
+        oidc_tokens.JWKS.keys(issuer, token.key_id)
+    except oidc_tokens.IdpUnreachable:
+        return
+
+
+@operation(
+    "sts",
+    "AssumeRoleWithWebIdentity",
+    authorize=False,
+    signed=False,
+    prepare=_fetch_keys_first,
+)
 def assume_role_with_web_identity(ctx: OperationContext, params: Params) -> Result:
     role_arn = str(params["RoleArn"])
     session_name = str(params["RoleSessionName"])

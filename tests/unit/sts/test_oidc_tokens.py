@@ -107,6 +107,21 @@ def test_an_unreachable_idp_and_bad_documents() -> None:
         JwksCache(no_jwks_uri).keys(ISSUER, None)
 
 
+def test_an_unreachable_idp_is_not_asked_again_within_a_second() -> None:
+    idp, clock = FakeIdp(_jwk(RSA_KEY, "k1")), Clock()
+    cache = JwksCache(idp, ttl=600, min_refresh=1.0, clock=clock)
+    idp.down = True
+    with pytest.raises(IdpUnreachable):
+        cache.keys(ISSUER, "k1")
+    with pytest.raises(IdpUnreachable):
+        cache.keys(ISSUER, "k1")  # remembered: no second wait for the timeout
+    assert len(idp.fetched) == 1
+    idp.down = False
+    clock.t += 1.0
+    assert [k["kid"] for k in cache.keys(ISSUER, "k1")] == ["k1"]
+    assert len(idp.fetched) == 3
+
+
 def test_fetch_refuses_plain_http_off_loopback() -> None:
     with pytest.raises(IdpUnreachable):
         oidc_tokens.fetch_json("http://idp.example.com/.well-known/openid-configuration")
