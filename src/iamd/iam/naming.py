@@ -19,12 +19,13 @@ for callers that do not come through the wire (the CLI, tests), with the same
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, func, select
+from sqlalchemy import Connection, Insert, Row, Select, Table, bindparam, func, select
 
 from iamd.config import Quotas
 from iamd.errors import EntityAlreadyExists, LimitExceeded, NoSuchEntity, ValidationError
@@ -182,12 +183,33 @@ def check_path(path: str, member: str = "path") -> None:
 
 # --- lookups ------------------------------------------------------------------------------
 
+# Statements built once per table: building a statement and its cache key costs
+# SQLAlchemy several times what SQLite takes to run it, on every create and lookup.
+
+
+@functools.cache
+def _by_name(table: Table) -> Select[Any]:
+    return select(table).where(
+        table.c.account_id == bindparam("account_id"), table.c.name_lower == bindparam("name")
+    )
+
+
+@functools.cache
+def _count(table: Table) -> Select[Any]:
+    return (
+        select(func.count()).select_from(table).where(table.c.account_id == bindparam("account_id"))
+    )
+
+
+@functools.cache
+def _insert(table: Table) -> Insert:
+    return table.insert()
+
 
 def find_by_name(conn: Connection, kind: EntityKind, account: str, name: str) -> Row[Any] | None:
     """The entity named ``name`` in ``account`` (ignoring case), or None."""
-    table = kind.table
-    stmt = select(table).where(table.c.account_id == account, table.c.name_lower == name.lower())
-    return conn.execute(stmt).first()
+    params = {"account_id": account, "name": name.lower()}
+    return conn.execute(_by_name(kind.table), params).first()
 
 
 def get_by_name(conn: Connection, kind: EntityKind, account: str, name: str) -> Row[Any]:
@@ -216,11 +238,8 @@ def ensure_name_free(conn: Connection, kind: EntityKind, account: str, name: str
 
 def ensure_quota(conn: Connection, kind: EntityKind, account: str, quotas: Quotas) -> None:
     """LimitExceeded when the account already holds its quota of ``kind``."""
-    table = kind.table
     limit = kind.quota(quotas)
-    count = conn.execute(
-        select(func.count()).select_from(table).where(table.c.account_id == account)
-    ).scalar_one()
+    count: int = conn.execute(_count(kind.table), {"account_id": account}).scalar_one()
     if count >= limit:
         raise quota_exceeded(kind.quota_name, limit)
 
@@ -234,7 +253,7 @@ def insert_entity(conn: Connection, kind: EntityKind, name: str, values: dict[st
     """Insert a new entity row; a lost race on the name becomes EntityAlreadyExists."""
     try:
         with savepoint(conn):
-            conn.execute(kind.table.insert().values(**values))
+            conn.execute(_insert(kind.table), values)
     except RowConflict as exc:
         if exc.kind == "unique":
             raise EntityAlreadyExists(kind.exists.format(name=name)) from None

@@ -37,7 +37,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table, create_engine, event, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -270,24 +281,28 @@ def touch_account(conn: Connection, account_id: str) -> int:
 
     On PostgreSQL this locks the account row until the transaction ends.
     """
-    acc = schema.accounts
-    stmt = (
-        update(acc)
-        .where(acc.c.account_id == account_id)
-        .values(change_counter=acc.c.change_counter + 1)
-        .returning(acc.c.change_counter)
-    )
-    value = conn.execute(stmt).scalar_one_or_none()
+    value = conn.execute(_TOUCH, {"account": account_id}).scalar_one_or_none()
     return int(value) if value is not None else 0
+
+
+# Built once: every write runs it, and building it costs SQLAlchemy more than running it.
+_TOUCH = (
+    update(schema.accounts)
+    .where(schema.accounts.c.account_id == bindparam("account"))
+    .values(change_counter=schema.accounts.c.change_counter + 1)
+    .returning(schema.accounts.c.change_counter)
+)
 
 
 def change_counter(conn: Connection, account_id: str) -> int:
     """The account's change counter (0 for an account that does not exist)."""
-    acc = schema.accounts
-    value = conn.execute(
-        select(acc.c.change_counter).where(acc.c.account_id == account_id)
-    ).scalar_one_or_none()
+    value = conn.execute(_COUNTER, {"account": account_id}).scalar_one_or_none()
     return int(value) if value is not None else 0
+
+
+_COUNTER = select(schema.accounts.c.change_counter).where(
+    schema.accounts.c.account_id == bindparam("account")
+)
 
 
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, object]) -> bool:

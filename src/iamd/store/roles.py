@@ -82,6 +82,16 @@ _ROLE_ARNS = select(_roles.c.role_id, _roles.c.arn).where(
 _USER_ARNS = select(schema.users.c.user_id, schema.users.c.arn).where(
     schema.users.c.user_id.in_(bindparam("ids", expanding=True))
 )
+_ROLE_ID_BY_NAME = select(_roles.c.role_id, _roles.c.arn).where(
+    _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
+)
+_USER_ID_BY_NAME = select(schema.users.c.user_id, schema.users.c.arn).where(
+    schema.users.c.account_id == bindparam("account_id"),
+    schema.users.c.name_lower == bindparam("name"),
+)
+_ACCOUNT = select(schema.accounts.c.account_id).where(
+    schema.accounts.c.account_id == bindparam("account_id")
+)
 
 
 def get_by_name(conn: Connection, account_id: str, name: str) -> Role | None:
@@ -167,19 +177,13 @@ def entity_id_by_arn(
     conn: Connection, account_id: str, kind: str, name: str
 ) -> tuple[str, str] | None:
     """``(unique id, ARN)`` of the user or role ``name`` in ``account_id`` (ignoring case)."""
-    table, id_column = (_roles, "role_id") if kind == "role" else (schema.users, "user_id")
-    row = conn.execute(
-        select(table.c[id_column], table.c.arn).where(
-            table.c.account_id == account_id, table.c.name_lower == name.lower()
-        )
-    ).first()
+    stmt = _ROLE_ID_BY_NAME if kind == "role" else _USER_ID_BY_NAME
+    row = conn.execute(stmt, {"account_id": account_id, "name": name.lower()}).first()
     return (str(row[0]), str(row[1])) if row is not None else None
 
 
 def account_exists(conn: Connection, account_id: str) -> bool:
-    acc = schema.accounts
-    stmt = select(acc.c.account_id).where(acc.c.account_id == account_id)
-    return conn.execute(stmt).first() is not None
+    return conn.execute(_ACCOUNT, {"account_id": account_id}).first() is not None
 
 
 def record_use(conn: Connection, role_id: str, when: dt.datetime, region: str) -> None:
