@@ -129,11 +129,13 @@ class CredentialLookup:
         if session_token is not None or access_key_id.startswith(TEMPORARY_PREFIX):
             return self.sessions(conn, access_key_id, session_token)
         known = self._known.get(access_key_id)
+        seen: tuple[str, int] | None = None
         if known is not None:
             counter = read_counter(conn, known.account_id)
             if counter == known.counter:
                 return SigningSecret(known.secret, Authenticated(known.caller, counter))
-        known = self._load(conn, access_key_id)
+            seen = (known.account_id, counter)
+        known = self._load(conn, access_key_id, seen)
         with self._lock:
             self._known[access_key_id] = known
             self._known.move_to_end(access_key_id)
@@ -141,15 +143,26 @@ class CredentialLookup:
                 self._known.popitem(last=False)
         return SigningSecret(known.secret, Authenticated(known.caller, known.counter))
 
-    def _load(self, conn: Connection, access_key_id: str) -> _Known:
+    def _load(
+        self, conn: Connection, access_key_id: str, seen: tuple[str, int] | None = None
+    ) -> _Known:
+        """Read the key; ``seen`` is its account and that account's counter when a cached
+        key's account has changed (the counter was just read), which saves a first read."""
+        if seen is None:
+            key = access_keys.get_for_authentication(conn, self._box, access_key_id)
+            if key is None:
+                return self._load_service(conn, access_key_id)
+            # INVARIANT: the counter is read before the row that is cached with it, so a
+            # write committed in between leaves the cached counter behind and the next
+            # request reloads.
+            seen = (key.account_id, read_counter(conn, key.account_id))
+        account_id, counter = seen
         key = access_keys.get_for_authentication(conn, self._box, access_key_id)
-        if key is None:
+        if key is None:  # gone, or a service's credentials (cached, its account changed)
             return self._load_service(conn, access_key_id)
-        # INVARIANT: the counter is read before the row that is cached with it, so a write
-        # committed in between leaves the cached counter behind and the next request reloads.
-        counter = read_counter(conn, key.account_id)
-        key = access_keys.get_for_authentication(conn, self._box, access_key_id)
-        if key is None or not key.active:
+        if key.account_id != account_id:  # INVARIANT: keys never move; but if one did
+            return self._load(conn, access_key_id)
+        if not key.active:
             self._forget(access_key_id)
             raise InvalidClientTokenId()
         if key.user_id is None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
 
 from iamd.model.ids import IdPrefix, access_key_id, secret_access_key
 from iamd.store import schema
@@ -121,16 +121,20 @@ def create_access_key(
     return AccessKey(key_id, account_id, user_id, status, now), secret
 
 
+# Built once: a request runs it whenever its key's account has changed since it was cached.
+_FOR_AUTHENTICATION = select(
+    schema.access_keys.c.account_id,
+    schema.access_keys.c.user_id,
+    schema.access_keys.c.secret_ciphertext,
+    schema.access_keys.c.status,
+).where(schema.access_keys.c.access_key_id == bindparam("key_id"))
+
+
 def get_for_authentication(
     conn: Connection, box: SecretBox, key_id: str
 ) -> KeyForAuthentication | None:
     """The key's owner, decrypted secret and status, or None for an unknown key id."""
-    ak = schema.access_keys
-    row = conn.execute(
-        select(ak.c.account_id, ak.c.user_id, ak.c.secret_ciphertext, ak.c.status).where(
-            ak.c.access_key_id == key_id
-        )
-    ).first()
+    row = conn.execute(_FOR_AUTHENTICATION, {"key_id": key_id}).first()
     if row is None:
         return None
     secret = box.decrypt(row.secret_ciphertext).decode()
