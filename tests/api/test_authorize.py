@@ -82,7 +82,9 @@ def test_an_implicit_deny_says_which_policy_type_did_not_allow(
 def test_an_explicit_deny_names_the_denying_statement(
     iamd_server: IamdServer, account: Credentials, iam: Any
 ) -> None:
-    carol = user_with_policy(iam, "carol", account.account_id, allow(), deny(resource="arn:aws:storage:::*cat*"))
+    carol = user_with_policy(
+        iam, "carol", account.account_id, allow(), deny(resource="arn:aws:storage:::*cat*")
+    )
     result = ask(
         iamd_server, account, sign(carol), action=GET, resource=PHOTO, owner=account.account_id
     )
