@@ -178,11 +178,16 @@ class Database:
         """One transaction: commit when the block ends, roll back on an exception.
 
         IntegrityError becomes RowConflict. A read transaction must not write.
+
+        The transaction begins with the block's first statement (SQLAlchemy's autobegin,
+        which runs the same ``begin`` hook), so a block that never touches the database
+        (GetCallerIdentity with session credentials) costs no BEGIN and no COMMIT.
         """
-        with self._connect(write) as conn:
+        with self._connect(write) as conn:  # closing it rolls back what an exception left
             try:
-                with conn.begin():
-                    yield conn
+                yield conn
+                if conn.in_transaction():
+                    conn.commit()
             except IntegrityError as exc:
                 raise row_conflict(exc) from exc
 
