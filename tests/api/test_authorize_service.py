@@ -90,6 +90,22 @@ def test_a_role_session_may_be_the_service(
     assert ask(iamd_server, service, sign(client), action=GET, resource=PHOTO, owner=owner).allowed
 
 
+def test_a_registered_service_asks_with_its_own_credentials(
+    iamd_server: IamdServer, account: Credentials, iam: Any
+) -> None:
+    from .service_support import register
+
+    owner = account.account_id
+    service = register(iamd_server, "storage.example.internal", account)
+    alice = user_with_policy(iam, "alice", owner, READ)
+    bob = user_with_policy(
+        iam, "bob", owner, {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    )
+    assert ask(iamd_server, service, sign(alice), action=GET, resource=PHOTO, owner=owner).allowed
+    denied = ask(iamd_server, service, sign(bob), action=GET, resource=PHOTO, owner=owner)
+    assert not denied.allowed
+
+
 def test_the_service_must_sign_its_own_request(
     iamd_server: IamdServer, account: Credentials
 ) -> None:

@@ -145,14 +145,18 @@ class AuthorizeEndpoint:
             info = RequestInfo(
                 peer.source_ip, peer.secure_transport, peer.user_agent, verified.region
             )
-            asker = rt.authorizer.bind(conn, service.caller, info, now, counter=service.counter)
-            # The asking service may decide about resources of any account it serves;
-            # ``iamd:ResourceOwner`` lets a policy narrow that.
-            asker.authorize(
-                remote.AUTHORIZE_ACTION,
-                Target(question.resource),
-                remote.service_context(question),
-            )
+            # A service registered with iamd (``iamd service register``) asks with its own
+            # credentials: the operator's registration is its grant, as an AWS service
+            # needs no IAM policy to consult IAM. Any other principal must be allowed
+            # ``iamd:Authorize`` on the resource; ``iamd:ResourceOwner`` lets a policy
+            # narrow that to some accounts.
+            if service.caller.kind is not CallerKind.SERVICE:
+                asker = rt.authorizer.bind(conn, service.caller, info, now, counter=service.counter)
+                asker.authorize(
+                    remote.AUTHORIZE_ACTION,
+                    Target(question.resource),
+                    remote.service_context(question),
+                )
             client_http = _client_http(question.request)
             try:
                 who, signing_name, region = _authenticate_client(rt, conn, client_http, now)
