@@ -8,10 +8,11 @@ page costs the same with a hundred roles or a hundred thousand.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, cast
 
 from sqlalchemy import Connection, Integer, Row, bindparam, delete, func, insert, select, update
 
@@ -39,39 +40,67 @@ class Role:
     linked_service: str | None
 
 
+# A Role's columns in the order of its fields: rows are unpacked by position, which
+# costs a ListRoles page a fraction of looking each of 1,400 values up by name.
+_COLUMNS = tuple(_roles.c[f.name] for f in fields(Role))
+
+
 def _role(row: Row[Any]) -> Role:
-    m = row._mapping
+    (
+        role_id,
+        account_id,
+        name,
+        path,
+        arn,
+        policy,
+        principal_ids,
+        description,
+        duration,
+        created_at,
+        boundary,
+        last_used_at,
+        last_used_region,
+        linked_service,
+    ) = cast(tuple[Any, ...], row)
     return Role(
-        role_id=m["role_id"],
-        account_id=m["account_id"],
-        name=m["name"],
-        path=m["path"],
-        arn=m["arn"],
-        assume_role_policy=m["assume_role_policy"],
-        trust_principal_ids=json.loads(m["trust_principal_ids"] or "{}"),
-        description=m["description"],
-        max_session_duration=int(m["max_session_duration"]),
-        created_at=as_utc(m["created_at"]),
-        permissions_boundary_arn=m["permissions_boundary_arn"],
-        last_used_at=as_utc(m["last_used_at"]) if m["last_used_at"] else None,
-        last_used_region=m["last_used_region"],
-        linked_service=m["linked_service"],
+        role_id=role_id,
+        account_id=account_id,
+        name=name,
+        path=path,
+        arn=arn,
+        assume_role_policy=policy,
+        trust_principal_ids=dict(_principal_ids(principal_ids or "{}")),
+        description=description,
+        max_session_duration=int(duration),
+        created_at=as_utc(created_at),
+        permissions_boundary_arn=boundary,
+        last_used_at=as_utc(last_used_at) if last_used_at else None,
+        last_used_region=last_used_region,
+        linked_service=linked_service,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _principal_ids(text: str) -> dict[str, str]:
+    """Parsed once per text: most roles of a page trust the same few principals. Callers
+    get a copy (``_role``), never this cached dict."""
+    parsed: dict[str, str] = json.loads(text)
+    return parsed
 
 
 # Statements of the request path, built once: building a select and its cache key costs
 # SQLAlchemy several times what running it on SQLite does.
-_BY_NAME = select(_roles).where(
+_BY_NAME = select(*_COLUMNS).where(
     _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
 )
 _FIRST_PAGE = (
-    select(_roles)
+    select(*_COLUMNS)
     .where(_roles.c.account_id == bindparam("account_id"))
     .order_by(_roles.c.name_lower)
     .limit(bindparam("limit", type_=Integer))
 )
 _NEXT_PAGE = (
-    select(_roles)
+    select(*_COLUMNS)
     .where(_roles.c.account_id == bindparam("account_id"), _roles.c.name_lower > bindparam("after"))
     .order_by(_roles.c.name_lower)
     .limit(bindparam("limit", type_=Integer))
@@ -100,7 +129,7 @@ def get_by_name(conn: Connection, account_id: str, name: str) -> Role | None:
 
 
 def get_by_id(conn: Connection, role_id: str) -> Role | None:
-    row = conn.execute(select(_roles).where(_roles.c.role_id == role_id)).first()
+    row = conn.execute(select(*_COLUMNS).where(_roles.c.role_id == role_id)).first()
     return _role(row) if row is not None else None
 
 
@@ -151,7 +180,7 @@ def list_page(
         params = {"account_id": account_id, "limit": limit, "after": after}
         rows = conn.execute(_FIRST_PAGE if after is None else _NEXT_PAGE, params)
         return [_role(row) for row in rows]
-    stmt = select(_roles).where(_roles.c.account_id == account_id)
+    stmt = select(*_COLUMNS).where(_roles.c.account_id == account_id)
     if path_prefix != "/":
         stmt = stmt.where(_roles.c.path.startswith(path_prefix, autoescape=True))
     if after is not None:
