@@ -111,6 +111,10 @@ _ROLE_ARNS = select(_roles.c.role_id, _roles.c.arn).where(
 _USER_ARNS = select(schema.users.c.user_id, schema.users.c.arn).where(
     schema.users.c.user_id.in_(bindparam("ids", expanding=True))
 )
+_ROLE_ARN = select(_roles.c.role_id, _roles.c.arn).where(_roles.c.role_id == bindparam("id"))
+_USER_ARN = select(schema.users.c.user_id, schema.users.c.arn).where(
+    schema.users.c.user_id == bindparam("id")
+)
 _ROLE_ID_BY_NAME = select(_roles.c.role_id, _roles.c.arn).where(
     _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
 )
@@ -195,10 +199,19 @@ def arns_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     role_ids = [i for i in wanted if i.startswith("AROA")]
     user_ids = [i for i in wanted if i.startswith("AIDA")]
-    if role_ids:
-        found.update({r.role_id: r.arn for r in conn.execute(_ROLE_ARNS, {"ids": role_ids})})
-    if user_ids:
-        found.update({r.user_id: r.arn for r in conn.execute(_USER_ARNS, {"ids": user_ids})})
+    # One id (a trust policy naming one principal, the usual case) skips the expanding IN,
+    # whose SQL SQLAlchemy renders anew on every execution.
+    for stmt, many, wanted_ids in (
+        (_ROLE_ARN, _ROLE_ARNS, role_ids),
+        (_USER_ARN, _USER_ARNS, user_ids),
+    ):
+        if len(wanted_ids) == 1:
+            rows = conn.execute(stmt, {"id": wanted_ids[0]})
+        elif wanted_ids:
+            rows = conn.execute(many, {"ids": wanted_ids})
+        else:
+            continue
+        found.update((row[0], row[1]) for row in rows)
     return found
 
 
