@@ -123,6 +123,10 @@ class Operation:
     authorize: bool
     signed: bool
     prepare: Prepare | None = None
+    # A write that usually only reads (AssumeRole notes RoleLastUsed once a minute): on
+    # SQLite its transaction takes the write lock only when it writes, so concurrent
+    # callers in other processes do not queue on it; one that loses a race runs again.
+    writes_rarely: bool = False
 
 
 _REGISTRY: dict[tuple[str, str], Operation] = {}
@@ -139,6 +143,7 @@ def operation(
     authorize: bool = True,
     signed: bool = True,
     prepare: Prepare | None = None,
+    writes_rarely: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of ``service``'s ``name``."""
 
@@ -157,6 +162,7 @@ def operation(
             authorize=authorize,
             signed=signed,
             prepare=prepare,
+            writes_rarely=writes_rarely,
         )
         return handler
 

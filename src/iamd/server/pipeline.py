@@ -128,7 +128,7 @@ class Pipeline:
         if op.prepare is not None:
             op.prepare(rt.database, parsed.params)
         try:
-            result = rt.database.run(not op.readonly, run)
+            result = rt.database.run(not op.readonly, run, deferred=op.writes_rarely)
         finally:
             if authenticated:  # a key used in a valid signature counts, even if denied
                 caller, region, now = authenticated[-1]

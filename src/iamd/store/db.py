@@ -174,16 +174,19 @@ class Database:
             schema.metadata.create_all(conn, checkfirst=True)
 
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Connection]:
+    def transaction(self, write: bool = True, *, deferred: bool = False) -> Iterator[Connection]:
         """One transaction: commit when the block ends, roll back on an exception.
 
         IntegrityError becomes RowConflict. A read transaction must not write.
+        ``deferred``: a write transaction that usually only reads; on SQLite it begins with
+        a plain ``BEGIN`` and takes the write lock at its first write, which fails (and
+        ``run`` retries) if another process wrote since it began reading.
 
         The transaction begins with the block's first statement (SQLAlchemy's autobegin,
         which runs the same ``begin`` hook), so a block that never touches the database
         (GetCallerIdentity with session credentials) costs no BEGIN and no COMMIT.
         """
-        with self._connect(write) as conn:  # closing it rolls back what an exception left
+        with self._connect(write, deferred) as conn:  # closing it rolls back on errors
             try:
                 yield conn
                 if conn.in_transaction():
@@ -191,14 +194,21 @@ class Database:
             except IntegrityError as exc:
                 raise row_conflict(exc) from exc
 
-    def run(self, write: bool, fn: Callable[[Connection], T], *, attempts: int = 6) -> T:
+    def run(
+        self,
+        write: bool,
+        fn: Callable[[Connection], T],
+        *,
+        attempts: int = 6,
+        deferred: bool = False,
+    ) -> T:
         """``fn(conn)`` inside a transaction, run again on serialization failures/deadlocks.
 
         ``fn`` may run more than once, so it must not have side effects outside the database.
         """
         for attempt in range(1, attempts + 1):
             try:
-                with self.transaction(write) as conn:
+                with self.transaction(write, deferred=deferred) as conn:
                     return fn(conn)
             except DBAPIError as exc:
                 if not is_retryable(exc):
@@ -209,10 +219,10 @@ class Database:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
-    def _connect(self, write: bool) -> Iterator[Connection]:
+    def _connect(self, write: bool, deferred: bool = False) -> Iterator[Connection]:
         with self.engine.connect() as raw:
             if self.is_sqlite:
-                conn = raw.execution_options(iamd_write=write)
+                conn = raw.execution_options(iamd_write=write and not deferred)
             elif not write:
                 conn = raw.execution_options(
                     isolation_level="REPEATABLE READ", postgresql_readonly=True

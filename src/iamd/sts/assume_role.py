@@ -163,7 +163,7 @@ def _record_use(ctx: OperationContext, role: role_store.Role) -> None:
         role_store.record_use(ctx.db, role.role_id, ctx.now, ctx.request.region)
 
 
-@operation("sts", "AssumeRole", authorize=False)
+@operation("sts", "AssumeRole", authorize=False, writes_rarely=True)
 def assume_role(ctx: OperationContext, params: Params) -> Result:
     caller = ctx.caller
     role_arn: str = params["RoleArn"]
