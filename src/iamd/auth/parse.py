@@ -93,8 +93,18 @@ def parse_credential(value: str) -> Credential:
 def parse_amz_date(value: str) -> datetime:
     """Parse ``YYYYMMDDTHHMMSSZ`` (ISO 8601 basic format) as a UTC datetime."""
     if _AMZ_DATE.fullmatch(value):
+        # By hand rather than strptime, a fifth of the cost on every signed request; an
+        # impossible date (month 13, second 60) is a ValueError either way.
         try:
-            return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+            return datetime(
+                int(value[0:4]),
+                int(value[4:6]),
+                int(value[6:8]),
+                int(value[9:11]),
+                int(value[11:13]),
+                int(value[13:15]),
+                tzinfo=UTC,
+            )
         except ValueError:
             pass
     raise IncompleteSignature(

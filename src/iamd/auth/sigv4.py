@@ -148,8 +148,8 @@ def check_time(params: AuthParams, now: datetime) -> None:
     The messages follow AWS's ``Signature expired: <date> is now earlier than <now-15>
     (<now> - 15 min.)`` and its "not yet current" counterpart.
     """
-    signed = format_amz_date(params.signed_at)
     if params.signed_at > now + MAX_SKEW:
+        signed = format_amz_date(params.signed_at)
         raise SignatureDoesNotMatch(
             f"Signature not yet current: {signed} is still later than "
             f"{format_amz_date(now + MAX_SKEW)} ({format_amz_date(now)} + 15 min.)"
@@ -157,6 +157,7 @@ def check_time(params: AuthParams, now: datetime) -> None:
     if params.kind is AuthKind.QUERY and params.expires is not None:
         window = timedelta(seconds=params.expires)
         if params.signed_at < now - window:
+            signed = format_amz_date(params.signed_at)
             raise SignatureDoesNotMatch(
                 f"Signature expired: {signed} is now earlier than "
                 f"{format_amz_date(now - window)} ({format_amz_date(now)} - "
@@ -164,6 +165,7 @@ def check_time(params: AuthParams, now: datetime) -> None:
             )
         return
     if params.signed_at < now - MAX_SKEW:
+        signed = format_amz_date(params.signed_at)
         raise SignatureDoesNotMatch(
             f"Signature expired: {signed} is now earlier than "
             f"{format_amz_date(now - MAX_SKEW)} ({format_amz_date(now)} - 15 min.)"
