@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from iamd.store import schema
 from iamd.store.db import as_utc
-from iamd.store.pagination import Page, paginate
+from iamd.store.pagination import Page, page_by_name, paginate
 
 g = schema.groups
 gm = schema.group_members
@@ -46,16 +46,8 @@ def list_groups(
     max_items: int | None = None,
 ) -> Page[Row[Any]]:
     """One page of the account's groups under ``path_prefix``, by name ignoring case."""
-    stmt = select(g).where(g.c.account_id == account_id)
-    if path_prefix != "/":
-        stmt = stmt.where(g.c.path.startswith(path_prefix, autoescape=True))
-    return paginate(
-        conn,
-        stmt,
-        order_by=[g.c.name_lower],
-        key=lambda row: [row.name_lower],
-        marker=marker,
-        max_items=max_items,
+    return page_by_name(
+        conn, g, account_id, path_prefix=path_prefix, marker=marker, max_items=max_items
     )
 
 

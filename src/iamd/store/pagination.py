@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Row, Select, tuple_
+from sqlalchemy import Connection, Row, Select, Table, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from iamd.store.db import StoreError
@@ -97,6 +97,30 @@ def paginate(
         return Page(tuple(rows), False, None)
     page = tuple(rows[:limit])
     return Page(page, True, encode_marker(key(page[-1])))
+
+
+def page_by_name(
+    conn: Connection,
+    table: Table,
+    account_id: str,
+    *,
+    path_prefix: str = "/",
+    marker: str | None = None,
+    max_items: int | None = None,
+) -> Page[Row[Any]]:
+    """One page of an account's named entities (users, groups...) under ``path_prefix``,
+    by name ignoring case, as the List* operations return them."""
+    stmt = select(table).where(table.c.account_id == account_id)
+    if path_prefix != "/":
+        stmt = stmt.where(table.c.path.startswith(path_prefix, autoescape=True))
+    return paginate(
+        conn,
+        stmt,
+        order_by=[table.c.name_lower],
+        key=lambda row: [row.name_lower],
+        marker=marker,
+        max_items=max_items,
+    )
 
 
 def paginate_sequence(
