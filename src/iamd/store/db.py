@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -251,7 +252,7 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             if not in_memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _use_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -263,6 +264,27 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put a file database in WAL mode.
+
+    Changing the journal mode needs the database to itself for a moment, and SQLite
+    answers "database is locked" at once, without its busy handler, while another
+    connection is opening or switching the same new file; so wait and try again, within
+    the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.2)
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
