@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
+from iamd.errors import DeleteConflict, NoSuchEntity
 from iamd.iam import naming
 from iamd.iam.attachments import Entity, page, page_result, paged
 from iamd.iam.documents import quota_exceeded
@@ -17,7 +17,7 @@ from iamd.model.ids import IdPrefix, unique_id
 from iamd.operations import OperationContext, Params, Result, Target, operation
 from iamd.store import groups as store
 from iamd.store import policies as policy_store
-from iamd.store.db import RowConflict, savepoint, touch_account
+from iamd.store.db import touch_account
 from iamd.store.groups import Group
 from iamd.store.users import user_from_row
 
@@ -112,21 +112,19 @@ def list_groups(ctx: OperationContext, params: Params) -> Result:
 @operation("iam", "UpdateGroup", target=group_target)
 def update_group(ctx: OperationContext, params: Params) -> Result:
     group = get_group(ctx, params["GroupName"])
-    new_name = params.get("NewGroupName") or group.name
-    new_path = params.get("NewPath") or group.path
-    naming.check_name(GROUP, new_name, "newGroupName")
-    naming.check_path(new_path, "newPath")
-    new_arn = GROUP.arn(ctx.account_id, new_path, new_name)
-    if new_arn != group.arn:
-        ctx.authorize("iam:UpdateGroup", Target(new_arn, account=ctx.account_id))
-    touch_account(ctx.db, ctx.account_id)
-    if new_name.lower() != group.name.lower():
-        naming.ensure_name_free(ctx.db, GROUP, ctx.account_id, new_name)
-    try:
-        with savepoint(ctx.db):
-            store.update_group(ctx.db, group.group_id, name=new_name, path=new_path, arn=new_arn)
-    except RowConflict:
-        raise EntityAlreadyExists(GROUP.exists.format(name=new_name)) from None
+    naming.rename(
+        ctx,
+        GROUP,
+        action="iam:UpdateGroup",
+        name=group.name,
+        arn=group.arn,
+        new_name=params.get("NewGroupName") or group.name,
+        new_path=params.get("NewPath") or group.path,
+        member="newGroupName",
+        update=lambda name, path, arn: store.update_group(
+            ctx.db, group.group_id, name=name, path=path, arn=arn
+        ),
+    )
     return {}
 
 

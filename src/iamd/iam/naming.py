@@ -30,8 +30,9 @@ from sqlalchemy import Connection, Insert, Row, Select, Table, bindparam, func, 
 from iamd.config import Quotas
 from iamd.errors import EntityAlreadyExists, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.model.arn import iam_arn
+from iamd.operations import OperationContext, Target
 from iamd.store import schema
-from iamd.store.db import RowConflict, savepoint
+from iamd.store.db import RowConflict, savepoint, touch_account
 
 NAME_PATTERN = r"[\w+=,.@-]+"
 PATH_PATTERN = r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"
@@ -258,3 +259,35 @@ def insert_entity(conn: Connection, kind: EntityKind, name: str, values: dict[st
         if exc.kind == "unique":
             raise EntityAlreadyExists(kind.exists.format(name=name)) from None
         raise
+
+
+def rename(
+    ctx: OperationContext,
+    kind: EntityKind,
+    *,
+    action: str,
+    name: str,
+    arn: str,
+    new_name: str,
+    new_path: str,
+    member: str,
+    update: Callable[[str, str, str], None],
+) -> None:
+    """UpdateUser/UpdateGroup: a new name and/or path, checked, authorized, unique.
+
+    The caller must also be allowed ``action`` on the entity's new ARN; ``update``
+    writes (name, path, arn) and a lost race for the name is EntityAlreadyExists.
+    """
+    check_name(kind, new_name, member)
+    check_path(new_path, "newPath")
+    new_arn = kind.arn(ctx.account_id, new_path, new_name)
+    if new_arn != arn:
+        ctx.authorize(action, Target(new_arn, account=ctx.account_id))
+    touch_account(ctx.db, ctx.account_id)
+    if new_name.lower() != name.lower():
+        ensure_name_free(ctx.db, kind, ctx.account_id, new_name)
+    try:
+        with savepoint(ctx.db):
+            update(new_name, new_path, new_arn)
+    except RowConflict:
+        raise EntityAlreadyExists(kind.exists.format(name=new_name)) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from iamd.errors import DeleteConflict, EntityAlreadyExists, ValidationError
+from iamd.errors import DeleteConflict, ValidationError
 from iamd.iam import naming, tagging
 from iamd.iam.attachments import Entity, attachable_policy, page_result, paged
 from iamd.model.caller import CallerKind
@@ -24,7 +24,7 @@ from iamd.store import policies as policy_store
 from iamd.store import tags as tag_store
 from iamd.store import users as store
 from iamd.store.accounts import get_account
-from iamd.store.db import RowConflict, savepoint, touch_account
+from iamd.store.db import touch_account
 from iamd.store.users import User
 
 USER = naming.USER
@@ -201,21 +201,19 @@ def list_users(ctx: OperationContext, params: Params) -> Result:
 @operation("iam", "UpdateUser", target=user_target)
 def update_user(ctx: OperationContext, params: Params) -> Result:
     user = get_user(ctx, params["UserName"])
-    new_name = params.get("NewUserName") or user.name
-    new_path = params.get("NewPath") or user.path
-    naming.check_name(USER, new_name, "newUserName")
-    naming.check_path(new_path, "newPath")
-    new_arn = USER.arn(ctx.account_id, new_path, new_name)
-    if new_arn != user.arn:
-        ctx.authorize("iam:UpdateUser", Target(new_arn, account=ctx.account_id))
-    touch_account(ctx.db, ctx.account_id)
-    if new_name.lower() != user.name.lower():
-        naming.ensure_name_free(ctx.db, USER, ctx.account_id, new_name)
-    try:
-        with savepoint(ctx.db):
-            store.update_user(ctx.db, user.user_id, name=new_name, path=new_path, arn=new_arn)
-    except RowConflict:
-        raise EntityAlreadyExists(USER.exists.format(name=new_name)) from None
+    naming.rename(
+        ctx,
+        USER,
+        action="iam:UpdateUser",
+        name=user.name,
+        arn=user.arn,
+        new_name=params.get("NewUserName") or user.name,
+        new_path=params.get("NewPath") or user.path,
+        member="newUserName",
+        update=lambda name, path, arn: store.update_user(
+            ctx.db, user.user_id, name=name, path=path, arn=arn
+        ),
+    )
     return {}
 
 
