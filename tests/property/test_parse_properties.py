@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iamd.policy.document import Policy, PolicyError, PolicyKind
+from iamd.policy.document import Policy, PolicyError, PolicyKind, Position
 from iamd.policy.parse import parse_policy
 
 POLICY_KEYS = [
@@ -207,3 +207,30 @@ def test_valid_documents_always_parse(case: tuple[PolicyKind, dict[str, Any]]) -
     assert policy.kind is kind
     expected = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
     assert len(policy.statements) == len(expected)
+
+
+def _offset(text: str, position: Position) -> int:
+    lines = text.split("\n")
+    return sum(len(line) + 1 for line in lines[: position.line - 1]) + position.column - 1
+
+
+tricky_strings = st.sampled_from(["a}b{c", '"]["', "back\\slash", "x\\u0022y", "line\nbreak"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    case=valid_documents(),
+    indent=st.sampled_from([None, 0, 2, "\t", " \r "]),
+    extra=st.lists(tricky_strings, max_size=3),
+)
+def test_statement_positions_frame_each_statement(
+    case: tuple[PolicyKind, dict[str, Any]], indent: int | str | None, extra: list[str]
+) -> None:
+    kind, doc = case
+    doc = {"Id": "{[" + "".join(extra), **doc}  # braces and escapes inside strings
+    text = json.dumps(doc, indent=indent)
+    policy = parse_policy(text, kind)
+    expected = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+    for statement, written in zip(policy.statements, expected, strict=True):
+        start, end = _offset(text, statement.start), _offset(text, statement.end)
+        assert json.loads(text[start:end]) == written

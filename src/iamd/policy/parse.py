@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from iamd.policy import validate
@@ -148,48 +147,49 @@ def statement_spans(text: str) -> list[tuple[Position, Position]]:
     Start is the opening brace; end is just past the closing brace. Lines and columns
     are 1-based. Only called on text that ``json`` has already accepted.
     """
-    spans: list[tuple[Position, Position]] = []
-    # One frame per open container: [role, key being read in it, start position].
-    stack: list[list[Any]] = []
-    last_string = ""
-    for ch, pos, string in _tokens(text):
-        if string is not None:
-            last_string = string
+    offsets: list[tuple[int, int]] = []
+    # One (role, start offset) per open container; only the top-level object's keys
+    # matter, so only its current key is tracked.
+    stack: list[tuple[str, int]] = []
+    last = ""  # the last string token, as written (quotes and escapes included)
+    in_statement = False
+    for m in _TOKEN.finditer(text):
+        token = m[0]
+        ch = token[0]
+        if ch == '"':
+            last = token
         elif ch == ":":
-            stack[-1][1] = last_string
+            if len(stack) == 1:
+                in_statement = _decoded(last) == "Statement"
         elif ch == ",":
-            stack[-1][1] = None
+            if len(stack) == 1:
+                in_statement = False
         elif ch in "{[":
             role = ""
-            if len(stack) == 1 and stack[0][1] == "Statement":
-                role = "statement" if ch == "{" else "list"
+            if len(stack) == 1:
+                if in_statement:
+                    role = "statement" if ch == "{" else "list"
             elif stack and stack[-1][0] == "list" and ch == "{":
                 role = "statement"
-            stack.append([role, None, pos])
+            stack.append((role, m.start()))
         else:
-            role, _, begin = stack.pop()
+            role, begin = stack.pop()
             if role == "statement":
-                spans.append((begin, Position(pos.line, pos.column + 1)))
-    return spans
+                offsets.append((begin, m.end()))
+    return [(_position(text, begin), _position(text, end)) for begin, end in offsets]
 
 
-def _tokens(text: str) -> Iterator[tuple[str, Position, str | None]]:
-    """Structural characters with their positions, and whole strings (decoded)."""
-    line, col, i, n = 1, 1, 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            yield ch, Position(line, col), json.loads(text[i : j + 1])
-            col += j + 1 - i
-            i = j + 1
-            continue
-        if ch == "\n":
-            line, col = line + 1, 1
-        else:
-            if ch in "{}[]:,":
-                yield ch, Position(line, col), None
-            col += 1
-        i += 1
+# JSON strings (already validated by ``json``) and the structural characters.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]', re.DOTALL)
+
+
+def _decoded(token: str) -> str:
+    if "\\" in token:
+        decoded: str = json.loads(token)
+        return decoded
+    return token[1:-1]
+
+
+def _position(text: str, offset: int) -> Position:
+    """The 1-based line and column of ``offset``; only ``\\n`` breaks a line."""
+    return Position(text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset))

@@ -79,6 +79,7 @@ TRUST_POLICY_ACTIONS = (
     "sts:setsourceidentity",
     "sts:setcontext",
 )
+_TRUST_ACTION_SET = frozenset(TRUST_POLICY_ACTIONS)
 PARTITIONS = frozenset(
     {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
 )
@@ -216,8 +217,13 @@ def check_action(action: str) -> list[str]:
 
 
 def _matches_trust_action(pattern: str) -> bool:
+    lowered = pattern.lower()
+    if lowered in _TRUST_ACTION_SET:
+        return True
+    if "*" not in lowered and "?" not in lowered:
+        return False
     regex = re.compile(
-        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern.lower())
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in lowered)
     )
     return any(regex.fullmatch(action) for action in TRUST_POLICY_ACTIONS)
 
