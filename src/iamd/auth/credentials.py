@@ -37,6 +37,7 @@ from iamd.errors import InvalidClientTokenId
 from iamd.model.arn import root_arn
 from iamd.model.caller import Caller, CallerKind
 from iamd.store import access_keys, schema, services
+from iamd.store.db import change_counter
 from iamd.store.secrets import SecretBox
 from iamd.sts.keyring import keyring_for
 from iamd.sts.sessions import TemporaryCredentials
@@ -86,16 +87,7 @@ def sts_sessions(box: SecretBox, clock: Clock) -> SessionLookup:
     return lookup
 
 
-_COUNTER_SQL = "SELECT change_counter FROM accounts WHERE account_id = {}"
-_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
-
-
-def read_counter(conn: Connection, account_id: str) -> int:
-    """``store.db.change_counter`` without SQLAlchemy's statement machinery: this runs on
-    every signed request, where a prepared driver-level query costs a fifth as much."""
-    sql = _COUNTER_SQL.format(_PLACEHOLDER[conn.dialect.paramstyle])
-    value = conn.exec_driver_sql(sql, (account_id,)).scalar()
-    return int(value) if value is not None else 0
+read_counter = change_counter  # every signed request reads it (a driver-level Query)
 
 
 class CredentialLookup:

@@ -18,6 +18,7 @@ from iamd.model.ids import IdPrefix, access_key_id, secret_access_key
 from iamd.store import schema
 from iamd.store.db import as_utc
 from iamd.store.secrets import SecretBox
+from iamd.store.sql import Query
 
 RandomBytes = Callable[[int], bytes]
 
@@ -122,23 +123,26 @@ def create_access_key(
 
 
 # Built once: a request runs it whenever its key's account has changed since it was cached.
-_FOR_AUTHENTICATION = select(
-    schema.access_keys.c.account_id,
-    schema.access_keys.c.user_id,
-    schema.access_keys.c.secret_ciphertext,
-    schema.access_keys.c.status,
-).where(schema.access_keys.c.access_key_id == bindparam("key_id"))
+_FOR_AUTHENTICATION = Query(
+    select(
+        schema.access_keys.c.account_id,
+        schema.access_keys.c.user_id,
+        schema.access_keys.c.secret_ciphertext,
+        schema.access_keys.c.status,
+    ).where(schema.access_keys.c.access_key_id == bindparam("key_id"))
+)
 
 
 def get_for_authentication(
     conn: Connection, box: SecretBox, key_id: str
 ) -> KeyForAuthentication | None:
     """The key's owner, decrypted secret and status, or None for an unknown key id."""
-    row = conn.execute(_FOR_AUTHENTICATION, {"key_id": key_id}).first()
+    row = _FOR_AUTHENTICATION.first(conn, {"key_id": key_id})
     if row is None:
         return None
-    secret = box.decrypt(row.secret_ciphertext).decode()
-    return KeyForAuthentication(key_id, row.account_id, row.user_id, secret, row.status)
+    account_id, user_id, ciphertext, status = row
+    secret = box.decrypt(ciphertext).decode()
+    return KeyForAuthentication(key_id, account_id, user_id, secret, status)
 
 
 def get_access_key(conn: Connection, key_id: str) -> AccessKey | None:

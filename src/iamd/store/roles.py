@@ -12,12 +12,13 @@ import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Integer, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, select, update
 
 from iamd.store import schema
 from iamd.store.db import as_utc
+from iamd.store.sql import Query
 
 _roles = schema.roles
 
@@ -45,7 +46,7 @@ class Role:
 _COLUMNS = tuple(_roles.c[f.name] for f in fields(Role))
 
 
-def _role(row: Row[Any]) -> Role:
+def _role(row: tuple[Any, ...]) -> Role:
     (
         role_id,
         account_id,
@@ -61,7 +62,7 @@ def _role(row: Row[Any]) -> Role:
         last_used_at,
         last_used_region,
         linked_service,
-    ) = cast(tuple[Any, ...], row)
+    ) = tuple(row)
     return Role(
         role_id=role_id,
         account_id=account_id,
@@ -88,18 +89,20 @@ def _principal_ids(text: str) -> dict[str, str]:
     return parsed
 
 
-# Statements of the request path, built once: building a select and its cache key costs
-# SQLAlchemy several times what running it on SQLite does.
-_BY_NAME = select(*_COLUMNS).where(
-    _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
+# Statements of the request path, built once and run on the driver (``store.sql``): a
+# SQLAlchemy execute costs several times what running the statement on SQLite does.
+_BY_NAME = Query(
+    select(*_COLUMNS).where(
+        _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
+    )
 )
-_FIRST_PAGE = (
+_FIRST_PAGE = Query(
     select(*_COLUMNS)
     .where(_roles.c.account_id == bindparam("account_id"))
     .order_by(_roles.c.name_lower)
     .limit(bindparam("limit", type_=Integer))
 )
-_NEXT_PAGE = (
+_NEXT_PAGE = Query(
     select(*_COLUMNS)
     .where(_roles.c.account_id == bindparam("account_id"), _roles.c.name_lower > bindparam("after"))
     .order_by(_roles.c.name_lower)
@@ -111,24 +114,32 @@ _ROLE_ARNS = select(_roles.c.role_id, _roles.c.arn).where(
 _USER_ARNS = select(schema.users.c.user_id, schema.users.c.arn).where(
     schema.users.c.user_id.in_(bindparam("ids", expanding=True))
 )
-_ROLE_ARN = select(_roles.c.role_id, _roles.c.arn).where(_roles.c.role_id == bindparam("id"))
-_USER_ARN = select(schema.users.c.user_id, schema.users.c.arn).where(
-    schema.users.c.user_id == bindparam("id")
+_ROLE_ARN = Query(select(_roles.c.role_id, _roles.c.arn).where(_roles.c.role_id == bindparam("id")))
+_USER_ARN = Query(
+    select(schema.users.c.user_id, schema.users.c.arn).where(
+        schema.users.c.user_id == bindparam("id")
+    )
 )
-_ROLE_ID_BY_NAME = select(_roles.c.role_id, _roles.c.arn).where(
-    _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
+_ROLE_ID_BY_NAME = Query(
+    select(_roles.c.role_id, _roles.c.arn).where(
+        _roles.c.account_id == bindparam("account_id"), _roles.c.name_lower == bindparam("name")
+    )
 )
-_USER_ID_BY_NAME = select(schema.users.c.user_id, schema.users.c.arn).where(
-    schema.users.c.account_id == bindparam("account_id"),
-    schema.users.c.name_lower == bindparam("name"),
+_USER_ID_BY_NAME = Query(
+    select(schema.users.c.user_id, schema.users.c.arn).where(
+        schema.users.c.account_id == bindparam("account_id"),
+        schema.users.c.name_lower == bindparam("name"),
+    )
 )
-_ACCOUNT = select(schema.accounts.c.account_id).where(
-    schema.accounts.c.account_id == bindparam("account_id")
+_ACCOUNT = Query(
+    select(schema.accounts.c.account_id).where(
+        schema.accounts.c.account_id == bindparam("account_id")
+    )
 )
 
 
 def get_by_name(conn: Connection, account_id: str, name: str) -> Role | None:
-    row = conn.execute(_BY_NAME, {"account_id": account_id, "name": name.lower()}).first()
+    row = _BY_NAME.first(conn, {"account_id": account_id, "name": name.lower()})
     return _role(row) if row is not None else None
 
 
@@ -182,7 +193,7 @@ def list_page(
     """Up to ``limit`` roles whose path starts with ``path_prefix``, by name, after ``after``."""
     if path_prefix == "/":
         params = {"account_id": account_id, "limit": limit, "after": after}
-        rows = conn.execute(_FIRST_PAGE if after is None else _NEXT_PAGE, params)
+        rows = (_FIRST_PAGE if after is None else _NEXT_PAGE).all(conn, params)
         return [_role(row) for row in rows]
     stmt = select(*_COLUMNS).where(_roles.c.account_id == account_id)
     if path_prefix != "/":
@@ -201,17 +212,14 @@ def arns_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     user_ids = [i for i in wanted if i.startswith("AIDA")]
     # One id (a trust policy naming one principal, the usual case) skips the expanding IN,
     # whose SQL SQLAlchemy renders anew on every execution.
-    for stmt, many, wanted_ids in (
+    for one, many, wanted_ids in (
         (_ROLE_ARN, _ROLE_ARNS, role_ids),
         (_USER_ARN, _USER_ARNS, user_ids),
     ):
         if len(wanted_ids) == 1:
-            rows = conn.execute(stmt, {"id": wanted_ids[0]})
+            found.update((row[0], row[1]) for row in one.all(conn, {"id": wanted_ids[0]}))
         elif wanted_ids:
-            rows = conn.execute(many, {"ids": wanted_ids})
-        else:
-            continue
-        found.update((row[0], row[1]) for row in rows)
+            found.update((row[0], row[1]) for row in conn.execute(many, {"ids": wanted_ids}))
     return found
 
 
@@ -220,12 +228,12 @@ def entity_id_by_arn(
 ) -> tuple[str, str] | None:
     """``(unique id, ARN)`` of the user or role ``name`` in ``account_id`` (ignoring case)."""
     stmt = _ROLE_ID_BY_NAME if kind == "role" else _USER_ID_BY_NAME
-    row = conn.execute(stmt, {"account_id": account_id, "name": name.lower()}).first()
+    row = stmt.first(conn, {"account_id": account_id, "name": name.lower()})
     return (str(row[0]), str(row[1])) if row is not None else None
 
 
 def account_exists(conn: Connection, account_id: str) -> bool:
-    return conn.execute(_ACCOUNT, {"account_id": account_id}).first() is not None
+    return _ACCOUNT.first(conn, {"account_id": account_id}) is not None
 
 
 def record_use(conn: Connection, role_id: str, when: dt.datetime, region: str) -> None:

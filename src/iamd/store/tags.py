@@ -14,12 +14,13 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from iamd.store import schema
 from iamd.store.pagination import Page, paginate_sequence
+from iamd.store.sql import Query
 
 Tag = tuple[str, str]
 
 
 # Built once: this runs on every request that acts on a tagged kind of entity.
-_TAGS = (
+_TAGS = Query(
     select(schema.tags.c.key, schema.tags.c.value)
     .where(
         schema.tags.c.resource_type == bindparam("resource_type"),
@@ -31,8 +32,8 @@ _TAGS = (
 
 def get_tags(conn: Connection, resource_type: str, resource_id: str) -> list[Tag]:
     """The resource's tags as (key, value), in the order they were added."""
-    rows = conn.execute(_TAGS, {"resource_type": resource_type, "resource_id": resource_id})
-    return [(row.key, row.value) for row in rows]
+    rows = _TAGS.all(conn, {"resource_type": resource_type, "resource_id": resource_id})
+    return [(key, value) for key, value in rows]
 
 
 def get_tags_for(

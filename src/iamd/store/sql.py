@@ -1,0 +1,144 @@
+"""Statements of the request path, compiled once and run on the driver's own connection.
+
+SQLAlchemy's ``Connection.execute`` of a statement built once still costs about 50 us per
+call (execution context, result proxy, events, the compiled-cache key) where SQLite's
+own ``execute`` and ``fetchone`` cost 10-15 us; a request runs several, so that machinery
+was a third of a request's CPU. ``Query`` keeps SQLAlchemy for what it is good at
+(the statement, written in Core; compiling it for SQLite or PostgreSQL; the column types'
+conversions) and does the execution itself:
+
+- the statement is compiled once per dialect into SQL text, the order of its bind
+  parameters (positional drivers such as sqlite3) and each parameter's and result
+  column's converter (e.g. SQLite keeps timestamps as text);
+- it runs on the DB-API connection inside the Connection's transaction, which it begins
+  first if need be (the ``begin`` hook of ``store.db`` still emits SQLite's BEGIN), so it
+  mixes freely with ordinary ``conn.execute`` in one transaction;
+- rows come back as plain tuples, read by position;
+- a driver error is wrapped exactly as SQLAlchemy would wrap it (IntegrityError,
+  OperationalError, ...), so ``store.db``'s conflict and retry handling sees no
+  difference.
+
+Statements with expanding (``IN``) or post-compile parameters are refused when compiled:
+they need SQLAlchemy's per-call rendering. Use ``conn.execute`` for those, and for
+anything off the request path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable
+
+Converter = Callable[[Any], Any] | None
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    sql: str
+    positional: bool
+    names: tuple[str, ...]  # bind parameters, in the driver's order
+    defaults: Mapping[str, Any]  # values of literal binds compiled into the statement
+    bind: tuple[Converter, ...]  # per name, None when the value goes as is
+    result: tuple[tuple[int, Callable[[Any], Any]], ...] | None  # (column, converter)
+    base_error: type[Exception]
+
+
+class Query:
+    """A Core statement, compiled per dialect on first use; see the module docstring."""
+
+    __slots__ = ("_plans", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[str, _Plan] = {}
+
+    def all(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Row]:
+        plan, cursor = self._run(conn, params)
+        rows: list[Row] = cursor.fetchall()
+        return rows if plan.result is None else [_convert(plan.result, r) for r in rows]
+
+    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Row | None:
+        plan, cursor = self._run(conn, params)
+        row: Row | None = cursor.fetchone()
+        if row is None or plan.result is None:
+            return row
+        return _convert(plan.result, row)
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        row = self.first(conn, params)
+        return None if row is None else row[0]
+
+    def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement that returns no rows; the number of rows it changed."""
+        _plan, cursor = self._run(conn, params)
+        return int(cursor.rowcount)
+
+    def _run(self, conn: Connection, params: Mapping[str, Any] | None) -> tuple[_Plan, Any]:
+        dialect = conn.dialect
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            plan = self._plans[dialect.name] = _compile(self.statement, dialect)
+        if not conn.in_transaction():
+            conn.begin()
+        values = _bind(plan, params or {})
+        driver = conn.connection.driver_connection
+        assert driver is not None  # INVARIANT: a checked-out connection has its driver's
+        try:
+            cursor = driver.cursor()
+            cursor.execute(plan.sql, values)
+        except plan.base_error as exc:
+            raise DBAPIError.instance(
+                plan.sql, values, exc, plan.base_error, dialect=dialect
+            ) from exc
+        return plan, cursor
+
+
+def _bind(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    values: list[Any] = []
+    for name, convert in zip(plan.names, plan.bind, strict=True):
+        value = params[name] if name in params else plan.defaults[name]
+        values.append(value if convert is None or value is None else convert(value))
+    return values if plan.positional else dict(zip(plan.names, values, strict=True))
+
+
+def _convert(converters: tuple[tuple[int, Callable[[Any], Any]], ...], row: Row) -> Row:
+    values = list(row)
+    for index, convert in converters:
+        value = values[index]
+        if value is not None:
+            values[index] = convert(value)
+    return tuple(values)
+
+
+def _compile(statement: Executable, dialect: Dialect) -> _Plan:
+    compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    sql: str = compiled.string
+    if "POSTCOMPILE" in sql:
+        raise ValueError(f"Query cannot run a statement with expanding parameters: {sql}")
+    binds = {compiled.bind_names[b]: b for b in compiled.binds.values()}  # rendered names
+    positional = bool(dialect.positional)
+    names = tuple(compiled.positiontup) if positional else tuple(binds)
+    bind = tuple(binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    columns = getattr(statement, "selected_columns", None)
+    returning = getattr(compiled, "returning", None) or ()
+    result_columns = list(columns) if columns is not None else list(returning)
+    processors = [
+        c.type.dialect_impl(dialect).result_processor(dialect, None) for c in result_columns
+    ]
+    converters = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+    dbapi = dialect.loaded_dbapi
+    return _Plan(
+        sql=sql,
+        positional=positional,
+        names=names,
+        defaults=compiled.params,
+        bind=bind,
+        result=converters or None,
+        base_error=dbapi.Error,
+    )
