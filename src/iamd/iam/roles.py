@@ -81,10 +81,12 @@ def role_result(
     boundary: bool = True,
     last_used: bool = False,
     document: str | None = None,
+    tag_pairs: Mapping[str, str] | None = None,
 ) -> Result:
     """A ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does.
 
-    ``document`` is the trust policy as displayed, when the caller has it already.
+    ``document`` is the trust policy as displayed and ``tag_pairs`` the role's tags, when
+    the caller has them already.
     """
     if document is None:
         document = trust.display_trust_policy(ctx.db, role)
@@ -104,7 +106,7 @@ def role_result(
             "PermissionsBoundaryArn": role.permissions_boundary_arn,
         }
     if tags:
-        pairs: dict[str, str] | None = ctx.recall((TAGS_MEMO, role.role_id))
+        pairs = tag_pairs if tag_pairs is not None else ctx.recall((TAGS_MEMO, role.role_id))
         if pairs is None:
             pairs = tagging.tags_of(ctx.db, ROLE_TAGS.resource_type, role.role_id)
         if pairs:
@@ -225,7 +227,8 @@ def create_role(ctx: OperationContext, params: Params) -> Result:
     )
     naming.insert_entity(ctx.db, ROLE, name, store.row_values(role))
     tagging.apply_tags(ctx.db, ROLE_TAGS, role.role_id, tags, ctx.settings.quotas.tags_per_entity)
-    return {"Role": role_result(ctx, role)}
+    # Its principals were resolved just now, so the document displays as submitted.
+    return {"Role": role_result(ctx, role, document=trust_policy.text, tag_pairs=dict(tags))}
 
 
 @operation("iam", "GetRole", target=role_target)

@@ -10,6 +10,7 @@
           SigV4Verifier + CredentialLookup -> Caller
           OperationContext (with the request's BoundAuthorizer as ``authorize``)
           op.authorize? -> authorize op.action on op.target(ctx, params)
+          (a write: ``start_writing``; on SQLite only the handler holds the write lock)
           op.handler(ctx, params) -> result
     ──> commit ──> protocol.serialize_result (XML)
 
@@ -123,12 +124,17 @@ class Pipeline:
             if op.authorize:
                 extra = op.request_context(ctx, parsed.params) if op.request_context else None
                 bound.authorize(op.action, op.target(ctx, parsed.params), extra)
+            if reads_first:
+                rt.database.start_writing(conn)
             return op.handler(ctx, parsed.params)
 
         if op.prepare is not None:
             op.prepare(rt.database, parsed.params)
+        reads_first = not op.readonly and not op.writes_rarely
         try:
-            result = rt.database.run(not op.readonly, run, deferred=op.writes_rarely)
+            result = rt.database.run(
+                not op.readonly, run, deferred=op.writes_rarely, reads_first=reads_first
+            )
         finally:
             if authenticated:  # a key used in a valid signature counts, even if denied
                 caller, region, now = authenticated[-1]

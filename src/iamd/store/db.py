@@ -12,7 +12,10 @@ Design:
   itself: ``BEGIN IMMEDIATE`` for writes, so writers from several processes queue on the
   database's write lock (bounded by ``busy_timeout``) instead of failing when a read
   transaction tries to upgrade; plain ``BEGIN`` for reads, which under WAL read a snapshot
-  and never block or wait for writers.
+  and never block or wait for writers. A request's write transaction may begin as a read
+  (``reads_first``) and switch with ``start_writing`` once it has authenticated and
+  authorized the caller: the write lock is then held only for the operation itself, so
+  several processes check signatures and policies in parallel and queue only to write.
 - PostgreSQL: writes run at READ COMMITTED. Invariants that span rows hold because
   (a) names are unique per account by unique indexes (a violation becomes ``RowConflict``)
   and (b) code that counts rows before inserting (at most five policy versions, quotas)
@@ -35,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,6 +61,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from iamd.store import schema
+from iamd.store.sql import Query
 
 T = TypeVar("T")
 
@@ -121,6 +126,17 @@ def row_conflict(exc: IntegrityError) -> RowConflict:
     return RowConflict(kind, constraint, message)
 
 
+_WRITE = "iamd_write"  # Connection.info: SQLite's next BEGIN is IMMEDIATE (a write)
+
+
+@dataclass(slots=True)
+class _Kept:
+    """A thread's own SQLite connection, and whether a transaction is using it."""
+
+    conn: Connection
+    busy: bool = False
+
+
 class Database:
     """An engine and its transactions. ``url`` is a SQLAlchemy URL (SQLite or PostgreSQL)."""
 
@@ -128,6 +144,7 @@ class Database:
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
+        in_memory = False
         if self.dialect == "sqlite":
             in_memory = parsed.database in (None, "", ":memory:")
             if not in_memory:
@@ -145,6 +162,10 @@ class Database:
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
         self._schema_lock = threading.Lock()
+        self._keep = self.dialect == "sqlite" and not in_memory
+        self._local = threading.local()
+        self._all_kept: list[_Kept] = []
+        self._kept_lock = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -164,7 +185,12 @@ class Database:
         self.dispose()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and each thread's kept one."""
+        with self._kept_lock:
+            kept, self._all_kept = self._all_kept, []
+        for each in kept:
+            each.conn.close()
+        self._local = threading.local()
         self.engine.dispose()
 
     def create_schema(self) -> None:
@@ -175,7 +201,9 @@ class Database:
             schema.metadata.create_all(conn, checkfirst=True)
 
     @contextmanager
-    def transaction(self, write: bool = True, *, deferred: bool = False) -> Iterator[Connection]:
+    def transaction(
+        self, write: bool = True, *, deferred: bool = False, reads_first: bool = False
+    ) -> Iterator[Connection]:
         """One transaction: commit when the block ends, roll back on an exception.
 
         IntegrityError becomes RowConflict. A read transaction must not write.
@@ -183,17 +211,59 @@ class Database:
         a plain ``BEGIN`` and takes the write lock at its first write, which fails (and
         ``run`` retries) if another process wrote since it began reading.
 
+        ``reads_first``: a write transaction that begins as a read one, until
+        ``start_writing`` (see the module docstring).
+
         The transaction begins with the block's first statement (SQLAlchemy's autobegin,
         which runs the same ``begin`` hook), so a block that never touches the database
         (GetCallerIdentity with session credentials) costs no BEGIN and no COMMIT.
         """
-        with self._connect(write, deferred) as conn:  # closing it rolls back on errors
+        kept = self._kept_connection()
+        if kept is not None:
+            with self._on_kept(kept, write and not (deferred or reads_first)) as conn:
+                yield conn
+            return
+        with self._connect(write, deferred or reads_first) as conn:  # closing rolls back
             try:
                 yield conn
                 if conn.in_transaction():
                     conn.commit()
             except IntegrityError as exc:
                 raise row_conflict(exc) from exc
+
+    def _kept_connection(self) -> _Kept | None:
+        """This thread's own SQLite connection when it is idle, else None (PostgreSQL, an
+        in-memory database, or a transaction already open in this thread).
+
+        Checking a connection out of the pool and back in costs SQLAlchemy more than a
+        request's statements, so each thread keeps one for its SQLite transactions."""
+        if not self._keep:
+            return None
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        if kept is None:
+            kept = _Kept(self.engine.connect())
+            self._local.kept = kept
+            with self._kept_lock:
+                self._all_kept.append(kept)
+        return None if kept.busy else kept
+
+    @contextmanager
+    def _on_kept(self, kept: _Kept, write: bool) -> Iterator[Connection]:
+        conn = kept.conn
+        kept.busy = True
+        conn.info[_WRITE] = write
+        try:
+            yield conn
+            if conn.in_transaction():
+                conn.commit()
+        except BaseException as exc:
+            if conn.in_transaction():
+                conn.rollback()
+            if isinstance(exc, IntegrityError):
+                raise row_conflict(exc) from exc
+            raise
+        finally:
+            kept.busy = False
 
     def run(
         self,
@@ -202,6 +272,7 @@ class Database:
         *,
         attempts: int = 6,
         deferred: bool = False,
+        reads_first: bool = False,
     ) -> T:
         """``fn(conn)`` inside a transaction, run again on serialization failures/deadlocks.
 
@@ -209,7 +280,7 @@ class Database:
         """
         for attempt in range(1, attempts + 1):
             try:
-                with self.transaction(write, deferred=deferred) as conn:
+                with self.transaction(write, deferred=deferred, reads_first=reads_first) as conn:
                     return fn(conn)
             except DBAPIError as exc:
                 if not is_retryable(exc):
@@ -219,11 +290,23 @@ class Database:
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def start_writing(self, conn: Connection, *, deferred: bool = False) -> None:
+        """End the read part of a ``reads_first`` transaction: on SQLite its snapshot is
+        committed and the next statement begins the write transaction (``BEGIN
+        IMMEDIATE``, or ``BEGIN`` when ``deferred``). PostgreSQL's write transactions
+        need no lock to begin with, so there it changes nothing."""
+        if not self.is_sqlite:
+            return
+        if conn.in_transaction():
+            conn.commit()
+        conn.info[_WRITE] = not deferred
+
     @contextmanager
     def _connect(self, write: bool, deferred: bool = False) -> Iterator[Connection]:
         with self.engine.connect() as raw:
             if self.is_sqlite:
-                conn = raw.execution_options(iamd_write=write and not deferred)
+                raw.info[_WRITE] = write and not deferred
+                conn = raw
             elif not write:
                 conn = raw.execution_options(
                     isolation_level="REPEATABLE READ", postgresql_readonly=True
@@ -260,8 +343,11 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("iamd_write", True)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        write = conn.info.get(_WRITE, True)
+        # On the driver itself: exec_driver_sql would cost a request ~20 us more.
+        driver = conn.connection.driver_connection
+        assert driver is not None  # INVARIANT: a checked-out connection has its driver's
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
@@ -318,12 +404,12 @@ def touch_account(conn: Connection, account_id: str) -> int:
 
     On PostgreSQL this locks the account row until the transaction ends.
     """
-    value = conn.execute(_TOUCH, {"account": account_id}).scalar_one_or_none()
+    value = _TOUCH.scalar(conn, {"account": account_id})
     return int(value) if value is not None else 0
 
 
-# Built once: every write runs it, and building it costs SQLAlchemy more than running it.
-_TOUCH = (
+# Every write runs it; on the driver (store.sql), as every request reads the counter.
+_TOUCH = Query(
     update(schema.accounts)
     .where(schema.accounts.c.account_id == bindparam("account"))
     .values(change_counter=schema.accounts.c.change_counter + 1)
@@ -333,12 +419,14 @@ _TOUCH = (
 
 def change_counter(conn: Connection, account_id: str) -> int:
     """The account's change counter (0 for an account that does not exist)."""
-    value = conn.execute(_COUNTER, {"account": account_id}).scalar_one_or_none()
+    value = _COUNTER.scalar(conn, {"account": account_id})
     return int(value) if value is not None else 0
 
 
-_COUNTER = select(schema.accounts.c.change_counter).where(
-    schema.accounts.c.account_id == bindparam("account")
+_COUNTER = Query(
+    select(schema.accounts.c.change_counter).where(
+        schema.accounts.c.account_id == bindparam("account")
+    )
 )
 
 
