@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from threading import Lock
 
 from iamd.auth.request import decode_query_part, split_query
@@ -61,6 +61,8 @@ def canonical_uri(raw_path: str, *, normalize: bool = True) -> str:
     the "encode each segment twice" rule of every service but S3 (``%20`` becomes
     ``%2520``). Literal non-ASCII characters are encoded from their UTF-8 bytes.
     """
+    if raw_path == "/":  # IAM and STS: nothing to normalize or encode
+        return raw_path
     path = normalize_path(raw_path) if normalize else (raw_path or "/")
     return uri_encode(path.encode("utf-8"), keep_slash=True)
 
@@ -72,6 +74,8 @@ def canonical_query_string(raw_query: str, *, exclude: Iterable[str] = ()) -> st
     pairs are sorted by encoded name, then encoded value. Parameters whose decoded name is
     in ``exclude`` (``X-Amz-Signature`` for presigned requests) are left out.
     """
+    if not raw_query:
+        return ""
     excluded = {name.encode("utf-8") for name in exclude}
     pairs: list[tuple[str, str]] = []
     for raw_name, raw_value in split_query(raw_query):
@@ -94,13 +98,27 @@ def canonical_headers(headers: Sequence[tuple[str, str]], signed_names: Sequence
     Repeated headers are joined with ``,`` in the order received. A signed header that is
     absent contributes an empty value (and so, in practice, a signature mismatch).
     """
-    values: dict[str, list[str]] = {}
+    values: dict[str, tuple[str, ...]] = {}
     for name, value in headers:
-        values.setdefault(name.lower(), []).append(canonical_header_value(value))
+        lowered = name.lower()
+        values[lowered] = (*values.get(lowered, ()), value)
+    return canonical_headers_by_name(values, signed_names)
+
+
+def canonical_headers_by_name(
+    values: Mapping[str, tuple[str, ...]], signed_names: Sequence[str]
+) -> str:
+    """:func:`canonical_headers` over the headers' values already grouped by lowercase name
+    (``HttpRequest.headers_by_name``): only the signed headers are looked at."""
     lines = []
     for name in signed_names:
         lowered = name.lower()
-        lines.append(f"{lowered}:{','.join(values.get(lowered, ()))}\n")
+        found = values.get(lowered, ())
+        if len(found) == 1:
+            value = " ".join(found[0].split())
+        else:
+            value = ",".join([" ".join(v.split()) for v in found])
+        lines.append(f"{lowered}:{value}\n")
     return "".join(lines)
 
 
@@ -142,11 +160,11 @@ def derive_signing_key(secret: str, date: str, region: str, service: str) -> byt
 
 def signature(signing_key: bytes, to_sign: str) -> str:
     """Lowercase hex HMAC-SHA256 of the string to sign."""
-    return hmac.new(signing_key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(signing_key, to_sign.encode("utf-8"), "sha256").hex()
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(key, msg.encode("utf-8"), "sha256")
 
 
 class SigningKeyCache:

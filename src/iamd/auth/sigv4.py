@@ -211,7 +211,7 @@ def compute_signature(
         method=request.method.upper(),
         uri=(raw_path or "/") if s3 else canonical.canonical_uri(raw_path),
         query=canonical.canonical_query_string(request.raw_query, exclude=exclude),
-        headers=canonical.canonical_headers(request.headers, params.signed_headers),
+        headers=canonical.canonical_headers_by_name(request.headers_by_name, params.signed_headers),
         signed=canonical.signed_headers(params.signed_headers),
         body_hash=_payload_hash(request),
     )

@@ -135,6 +135,23 @@ def test_canonical_headers_joins_repeats_in_order_and_lowercases_names() -> None
     )
 
 
+def test_canonical_headers_by_name_matches_the_list_form() -> None:
+    headers = (
+        ("Host", " example.amazonaws.com "),
+        ("My-Header1", "a   b"),
+        ("my-header1", "\tc\n  d "),
+        ("Unsigned", "ignored"),
+    )
+    signed = ("host", "My-Header1", "x-missing")
+    by_name = HttpRequest("GET", "/", "", headers).headers_by_name
+    assert canonical.canonical_headers_by_name(by_name, signed) == (
+        canonical.canonical_headers(headers, signed)
+    )
+    assert canonical.canonical_headers_by_name(by_name, signed) == (
+        "host:example.amazonaws.com\nmy-header1:a b,c d\nx-missing:\n"
+    )
+
+
 def test_canonical_headers_absent_signed_header_is_empty() -> None:
     assert (
         canonical.canonical_headers([("Host", "h")], ("host", "x-missing"))
@@ -193,4 +210,6 @@ def test_request_helpers() -> None:
     )
     assert request.header_values("X-a") == ("1", "2")
     assert request.header_values("missing") == ()
+    assert request.headers_by_name == {"host": ("h",), "x-a": ("1", "2")}
+    assert request == HttpRequest("GET", "/", request.raw_query, request.headers)
     assert request.query_params() == (("a", "1"), ("b", "x y"), ("c", "✓"), ("d", ""), ("", "e"))
