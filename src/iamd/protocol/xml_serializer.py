@@ -20,8 +20,10 @@ Members that are absent or None are omitted, keys the model does not know are ig
 Text is escaped for XML, ``\\r`` as a character reference so that it survives parsing, and
 characters XML 1.0 cannot carry become U+FFFD.
 
-Each shape compiles once to a closure that appends strings to a list; the document is one
-``"".join``.
+Each shape compiles once to a writer that appends strings to a list; the document is one
+``"".join``. Structures, the hot path (every role of a ListRoles page), get a function
+generated from the model with their scalar members unrolled inline; lists, maps and the
+other scalars are closures. Timestamps are formatted once per instant (a bounded cache).
 """
 
 from __future__ import annotations
@@ -54,9 +56,12 @@ def _replace(match: re.Match[str]) -> str:
     return _REPLACEMENTS.get(match.group(), "\ufffd")
 
 
+_search_special = _SPECIAL.search
+
+
 def escape_text(text: str) -> str:
     """Escape element text; the common case (nothing to escape) returns ``text`` itself."""
-    if _SPECIAL.search(text) is None:
+    if _search_special(text) is None:
         return text
     return _SPECIAL.sub(_replace, text)
 
@@ -105,41 +110,98 @@ def compile_envelope(action: str, namespace: str, shape: Any) -> Envelope:
 
 
 class _Compiler(ShapeCompiler[Writer]):
+    """Each writer appends to ``out`` directly. An element and its text are fused into one
+    writer (generated code inside a structure, else a closure per scalar kind), so a string
+    member costs no call at all in a structure and one elsewhere."""
+
     def _scalar(self, shape: Any) -> Writer:
         return _scalar(shape)
 
     def _member(self, name: str, member: Any) -> Writer:
         """A member's writer, including its own element(s)."""
-        inner = self.build(member)
         tag: str = member.serialization.get("name", name)
         flattened = bool(member.serialization.get("flattened"))
         if flattened and member.type_name == "list":
             element_tag: str = member.member.serialization.get("name", tag)
-            element = self.build(member.member)
-            return _repeated(f"<{element_tag}>", f"</{element_tag}>", element)
+            return self._items(f"<{element_tag}>", f"</{element_tag}>", member.member)
         if flattened and member.type_name == "map":
-            entry = self._entry_writer(member)
-            return _repeated(f"<{tag}>", f"</{tag}>", entry)
-        return _tagged(f"<{tag}>", f"</{tag}>", inner)
+            return _repeated(f"<{tag}>", f"</{tag}>", self._entry_writer(member))
+        return self._tagged(f"<{tag}>", f"</{tag}>", member)
+
+    def _tagged(self, open_tag: str, close_tag: str, shape: Any) -> Writer:
+        """``shape``'s value inside one element, fused with the text writer when it is a
+        string, policy document or timestamp."""
+        kind = shape.type_name
+        if kind == "string":
+            if shape.name == POLICY_DOCUMENT_SHAPE:
+                return _tagged_policy_document(open_tag, close_tag)
+            return _tagged_string(open_tag, close_tag)
+        if kind == "timestamp" and not _is_epoch(shape):
+            return _tagged_timestamp(open_tag, close_tag)
+        if kind == "boolean":
+            return _tagged_boolean(open_tag, close_tag)
+        return _tagged(open_tag, close_tag, self.build(shape))
 
     def _structure(self, shape: Any) -> Writer:
-        members = tuple(
-            (name, self._member(name, member)) for name, member in shape.members.items()
-        )
+        """One generated function per structure shape, members unrolled in model order.
 
-        def write(value: Any, out: list[str]) -> None:
-            get = value.get
-            for name, member_writer in members:
-                member_value = get(name)
-                if member_value is not None:
-                    member_writer(member_value, out)
-
+        A structure is the hot loop of every response (each role of a ListRoles page), so
+        its writer is Python source built here from the model: string, policy document,
+        timestamp, boolean and integer members are written inline, with their tags as
+        constants; any other member calls its own compiled writer. Only ``repr`` of model
+        names reaches the source.
+        """
+        namespace: dict[str, Any] = dict(_GENERATED_GLOBALS)
+        lines = ["def write(value, out):", "    append = out.append", "    get = value.get"]
+        for index, (name, member) in enumerate(shape.members.items()):
+            lines.append(f"    v = get({name!r})")
+            lines.append("    if v is not None:")
+            statements = self._inline_member(name, member)
+            if statements is None:
+                namespace[f"w{index}"] = self._member(name, member)
+                statements = [f"w{index}(v, out)"]
+            lines.extend(f"        {statement}" for statement in statements)
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, f"<xml writer for {shape.name}>", "exec"), namespace)
+        write: Writer = namespace["write"]
         return write
+
+    def _inline_member(self, name: str, member: Any) -> list[str] | None:
+        """Statements writing a member's present value ``v`` with its element, or None
+        when the member needs its own writer."""
+        tag: str = member.serialization.get("name", name)
+        kind = member.type_name
+        open_tag, close_tag = repr(f"<{tag}>"), repr(f"</{tag}>")
+        if kind == "string" and member.name == POLICY_DOCUMENT_SHAPE:
+            text = "_percent_encode(v if type(v) is str else _as_str(v))"
+        elif kind == "string":
+            return [
+                "if type(v) is not str:",
+                "    v = _as_str(v)",
+                "if _search_special(v) is not None:",
+                "    v = _escape_special(_replace, v)",
+                f"append({open_tag}); append(v); append({close_tag})",
+            ]
+        elif kind == "timestamp" and not _is_epoch(member):
+            text = "_TIMESTAMPS.get(v) or _format_timestamp(v)"
+        elif kind == "boolean":
+            true, false = repr(f"<{tag}>true</{tag}>"), repr(f"<{tag}>false</{tag}>")
+            return [f"append({true} if v else {false})"]
+        elif kind in ("integer", "long"):
+            text = "str(int(v))"
+        else:
+            return None
+        return [f"append({open_tag}); append({text}); append({close_tag})"]
 
     def _list(self, shape: Any) -> Writer:
         tag: str = shape.member.serialization.get("name", "member")
-        element = self.build(shape.member)
-        return _repeated(f"<{tag}>", f"</{tag}>", element)
+        return self._items(f"<{tag}>", f"</{tag}>", shape.member)
+
+    def _items(self, open_tag: str, close_tag: str, element_shape: Any) -> Writer:
+        """Each item of a list in its own element."""
+        if element_shape.type_name == "string" and element_shape.name != POLICY_DOCUMENT_SHAPE:
+            return _repeated_strings(open_tag, close_tag)
+        return _repeated(open_tag, close_tag, self.build(element_shape))
 
     def _map(self, shape: Any) -> Writer:
         return _repeated("<entry>", "</entry>", self._entry_writer(shape))
@@ -148,14 +210,18 @@ class _Compiler(ShapeCompiler[Writer]):
         """Writes one (key, value) item of a map as its key and value elements."""
         key_tag: str = shape.key.serialization.get("name", "key")
         value_tag: str = shape.value.serialization.get("name", "value")
-        write_key = _tagged(f"<{key_tag}>", f"</{key_tag}>", self.build(shape.key))
-        write_value = _tagged(f"<{value_tag}>", f"</{value_tag}>", self.build(shape.value))
+        write_key = self._tagged(f"<{key_tag}>", f"</{key_tag}>", shape.key)
+        write_value = self._tagged(f"<{value_tag}>", f"</{value_tag}>", shape.value)
 
         def write(item: tuple[Any, Any], out: list[str]) -> None:
             write_key(item[0], out)
             write_value(item[1], out)
 
         return write
+
+
+# What generated structure writers may refer to, besides their members' writers.
+_GENERATED_GLOBALS: dict[str, Any] = {}
 
 
 def _tagged(open_tag: str, close_tag: str, inner: Writer) -> Writer:
@@ -171,13 +237,77 @@ def _repeated(open_tag: str, close_tag: str, element: Writer) -> Writer:
     """Each item of a list (or each (key, value) of a map) in its own element."""
 
     def write(value: Any, out: list[str]) -> None:
-        items = value.items() if isinstance(value, Mapping) else value
-        for item in items:
-            out.append(open_tag)
+        append = out.append
+        for item in value.items() if isinstance(value, Mapping) else value:
+            append(open_tag)
             element(item, out)
-            out.append(close_tag)
+            append(close_tag)
 
     return write
+
+
+def _repeated_strings(open_tag: str, close_tag: str) -> Writer:
+    def write(value: Any, out: list[str]) -> None:
+        append = out.append
+        for item in value.items() if isinstance(value, Mapping) else value:
+            text = item if type(item) is str else _as_str(item)
+            if _search_special(text) is not None:
+                text = _SPECIAL.sub(_replace, text)
+            append(open_tag)
+            append(text)
+            append(close_tag)
+
+    return write
+
+
+def _tagged_string(open_tag: str, close_tag: str) -> Writer:
+    def write(value: Any, out: list[str]) -> None:
+        text = value if type(value) is str else _as_str(value)
+        if _search_special(text) is not None:
+            text = _SPECIAL.sub(_replace, text)
+        out.append(open_tag)
+        out.append(text)
+        out.append(close_tag)
+
+    return write
+
+
+def _tagged_policy_document(open_tag: str, close_tag: str) -> Writer:
+    def write(value: Any, out: list[str]) -> None:
+        out.append(open_tag)
+        out.append(percent_encode(value if type(value) is str else _as_str(value)))
+        out.append(close_tag)
+
+    return write
+
+
+def _tagged_timestamp(open_tag: str, close_tag: str) -> Writer:
+    def write(value: Any, out: list[str]) -> None:
+        out.append(open_tag)
+        out.append(_TIMESTAMPS.get(value) or format_timestamp(value))
+        out.append(close_tag)
+
+    return write
+
+
+def _tagged_boolean(open_tag: str, close_tag: str) -> Writer:
+    true, false = f"{open_tag}true{close_tag}", f"{open_tag}false{close_tag}"
+
+    def write(value: Any, out: list[str]) -> None:
+        out.append(true if value else false)
+
+    return write
+
+
+def _as_str(value: object) -> str:
+    """A plain ``str``: a subclass (a ``str`` enum) by its text, anything else by ``str()``."""
+    return str.__str__(value) if isinstance(value, str) else str(value)
+
+
+def _is_epoch(shape: Any) -> bool:
+    return bool(
+        shape.serialization.get("timestampFormat", "iso8601").lower() == "unixtimestamp"
+    )
 
 
 def _scalar(shape: Any) -> Writer:
@@ -185,21 +315,19 @@ def _scalar(shape: Any) -> Writer:
     if kind == "string" and shape.name == POLICY_DOCUMENT_SHAPE:
         return _write_policy_document
     if kind == "timestamp":
-        if shape.serialization.get("timestampFormat", "iso8601").lower() == "unixtimestamp":
-            return _write_epoch
-        return _write_timestamp
+        return _write_epoch if _is_epoch(shape) else _write_timestamp
     if kind not in _SCALAR_WRITERS:
         raise ValueError(f"unsupported shape type `{kind}` in shape {shape.name}")
     return _SCALAR_WRITERS[kind]
 
 
 def _write_string(value: Any, out: list[str]) -> None:
-    out.append(escape_text(value if isinstance(value, str) else str(value)))
+    out.append(escape_text(value if type(value) is str else _as_str(value)))
 
 
 def _write_policy_document(value: Any, out: list[str]) -> None:
     # Only unreserved characters and %XX come out, none of which need XML escaping.
-    out.append(percent_encode(value if isinstance(value, str) else str(value)))
+    out.append(percent_encode(value if type(value) is str else _as_str(value)))
 
 
 # Byte -> itself if unreserved (RFC 3986), else %XX: quote(value, safe="") by table lookup.
@@ -238,13 +366,28 @@ def _utc(value: datetime.datetime) -> datetime.datetime:
     return value.astimezone(datetime.UTC)
 
 
-def _write_timestamp(value: Any, out: list[str]) -> None:
+# datetime -> its text; equal instants format alike whatever their zone. Bounded: cleared
+# when full. Most timestamps written are read again (a role's CreateDate on every list).
+_TIMESTAMPS: dict[datetime.datetime, str] = {}
+_TIMESTAMPS_MAX = 8192
+
+
+def format_timestamp(value: datetime.datetime) -> str:
+    """ISO 8601 UTC with milliseconds, ``2019-07-15T23:28:33.359Z``; naive means UTC."""
     moment = _utc(value)
-    out.append(
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
-        f"{moment.microsecond // 1000:03d}Z"
-    )
+    text = moment.isoformat(timespec="milliseconds")
+    if moment.tzinfo is not None:
+        text = text[:-6]  # "+00:00"
+    text += "Z"
+    if type(value) is datetime.datetime:
+        if len(_TIMESTAMPS) >= _TIMESTAMPS_MAX:
+            _TIMESTAMPS.clear()
+        _TIMESTAMPS[value] = text
+    return text
+
+
+def _write_timestamp(value: Any, out: list[str]) -> None:
+    out.append(_TIMESTAMPS.get(value) or format_timestamp(value))
 
 
 def _write_epoch(value: Any, out: list[str]) -> None:
@@ -266,3 +409,16 @@ _SCALAR_WRITERS: dict[str, Writer] = {
     "double": _write_float,
     "blob": _write_blob,
 }
+
+_GENERATED_GLOBALS.update(
+    {
+        "__builtins__": {"str": str, "int": int, "type": type},
+        "_as_str": _as_str,
+        "_search_special": _search_special,
+        "_escape_special": _SPECIAL.sub,
+        "_replace": _replace,
+        "_percent_encode": percent_encode,
+        "_TIMESTAMPS": _TIMESTAMPS,
+        "_format_timestamp": format_timestamp,
+    }
+)
