@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from threading import Lock
 
 from sqlalchemy import Connection
 
@@ -33,8 +34,10 @@ from iamd.errors import ExpiredToken, InvalidClientTokenId
 from iamd.model.arn import assumed_role_arn, federated_user_arn, parse_arn, root_arn
 from iamd.model.caller import Caller, CallerKind, Session
 from iamd.sts import tokens
-from iamd.sts.keyring import KeyRing
+from iamd.sts.keyring import KeyRing, RingKey
 from iamd.sts.tokens import InvalidToken, SessionClaims, SessionKind
+
+OPENED_CACHE_SIZE = 4096
 
 
 def from_epoch(seconds: int) -> dt.datetime:
@@ -126,20 +129,58 @@ class Opened:
     caller: Caller
 
 
-class TemporaryCredentials:
-    """Opens session tokens for one server process (no database read once keys are cached)."""
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    key: RingKey  # the ring key that opened the token
+    expires_at: int
+    opened: Opened
 
-    def __init__(self, ring: KeyRing, clock: Clock) -> None:
+
+class TemporaryCredentials:
+    """Opens session tokens for one server process (no database read once keys are cached).
+
+    A client sends the same token with every request until it expires, so the tokens this
+    process has opened are remembered (at most ``cache_size``, oldest out first) with the
+    Caller they stand for: a repeat costs a dict lookup instead of base64, AES-GCM, zlib,
+    JSON and a new Caller. Only a token that authenticated is remembered, under the exact
+    (access key id, token) strings it opened for, and a repeat is accepted only while the
+    ring still holds the key that opened it (a retired key's tokens stop opening, as they
+    did) and the session has not expired (checked on every request, as before).
+    """
+
+    def __init__(self, ring: KeyRing, clock: Clock, cache_size: int = OPENED_CACHE_SIZE) -> None:
         self.ring = ring
         self.clock = clock
+        self._cache_size = cache_size
+        self._opened: dict[tuple[str, str], _Remembered] = {}
+        self._lock = Lock()  # for writers; a lookup is one atomic dict read
 
     def open(self, conn: Connection, key_id: str, token: str | None) -> Opened:
         if not token:
             raise InvalidClientTokenId()
-        try:
-            claims = tokens.open_token(self.ring, conn, token, key_id)
-        except InvalidToken:
-            raise InvalidClientTokenId() from None
-        if claims.expires_at <= epoch(self.clock.now()):
+        remembered = self._opened.get((key_id, token))
+        if remembered is None or not self._in_ring(conn, remembered.key):
+            remembered = self._open(conn, key_id, token)
+        if remembered.expires_at <= epoch(self.clock.now()):
             raise ExpiredToken()
-        return Opened(claims.secret, caller_of(claims, key_id))
+        return remembered.opened
+
+    def _in_ring(self, conn: Connection, key: RingKey) -> bool:
+        found = self.ring.opening_key(conn, key.key_id)
+        # A reload of the ring makes new RingKey objects for the same keys.
+        return found is key or (found is not None and found.material == key.material)
+
+    def _open(self, conn: Connection, key_id: str, token: str) -> _Remembered:
+        try:
+            claims, key = tokens.open_token_with_key(self.ring, conn, token, key_id)
+        except InvalidToken:
+            with self._lock:
+                self._opened.pop((key_id, token), None)
+            raise InvalidClientTokenId() from None
+        opened = Opened(claims.secret, caller_of(claims, key_id))
+        remembered = _Remembered(key, claims.expires_at, opened)
+        with self._lock:
+            self._opened[key_id, token] = remembered
+            while len(self._opened) > self._cache_size:
+                del self._opened[next(iter(self._opened))]
+        return remembered

@@ -31,7 +31,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection
 
-from iamd.sts.keyring import KEY_ID_BYTES, KeyRing, Purpose, RandomBytes
+from iamd.sts.keyring import KEY_ID_BYTES, KeyRing, Purpose, RandomBytes, RingKey
 
 VERSION = b"\x01"
 NONCE_BYTES = 12
@@ -200,6 +200,13 @@ def open_token(ring: KeyRing, conn: Connection, token: str, access_key_id: str) 
 
     Expiry is not checked here: the caller compares ``expires_at`` with its clock.
     """
+    return open_token_with_key(ring, conn, token, access_key_id)[0]
+
+
+def open_token_with_key(
+    ring: KeyRing, conn: Connection, token: str, access_key_id: str
+) -> tuple[SessionClaims, RingKey]:
+    """:func:`open_token`, and the ring key that opened the token."""
     try:
         data = b64decode(token)
     except ValueError:
@@ -218,6 +225,6 @@ def open_token(ring: KeyRing, conn: Connection, token: str, access_key_id: str) 
     except InvalidTag:
         raise InvalidToken("does not authenticate") from None
     try:
-        return _from_json(unpack(plaintext))
+        return _from_json(unpack(plaintext)), key
     except (ValueError, KeyError, TypeError, zlib.error):  # INVARIANT: only we seal tokens
         raise InvalidToken("authenticated but unreadable") from None
