@@ -9,6 +9,7 @@ the AWS error a client expects (never a 500), before anything else happens.
 from __future__ import annotations
 
 import re
+from binascii import a2b_qp
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -50,15 +51,57 @@ async def read_body(content_length: str | None, receive: Receive, limit: int) ->
 
 def decode_pairs(raw: bytes, where: str = "body") -> list[tuple[str, str]]:
     """Split and decode a form-encoded string; MalformedQueryString if it is not one."""
-    pairs: list[tuple[str, str]] = []
     if not raw:
-        return pairs
+        return []
+    try:
+        return _split_escaped(raw, where) if b"%" in raw else _split_plain(raw)
+    except UnicodeDecodeError:
+        raise MalformedQueryString(f"The request {where} is not valid UTF-8.") from None
+
+
+def _split_plain(raw: bytes) -> list[tuple[str, str]]:
+    """Without escapes, decoding first and splitting after is the same (UTF-8 never
+    encodes '&' or '=' inside another character)."""
+    if b"+" in raw:
+        raw = raw.replace(b"+", b" ")
+    pairs: list[tuple[str, str]] = []
+    for piece in raw.decode("utf-8").split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            pairs.append((name, value))
+    return pairs
+
+
+def _split_escaped(raw: bytes, where: str) -> list[tuple[str, str]]:
+    if _BAD_ESCAPE.search(raw) is not None:
+        # Report whichever fault comes first, piece by piece.
+        for piece in raw.split(b"&"):
+            name, _, value = piece.partition(b"=")
+            _decode(name, where)
+            _decode(value, where)
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
     for piece in raw.split(b"&"):
         if not piece:
             continue
         name, _, value = piece.partition(b"=")
-        pairs.append((_decode(name, where), _decode(value, where)))
+        if b"%" in name or b"+" in name:
+            name = a2b_qp(name.translate(_TO_QP))
+        if b"%" in value or b"+" in value:
+            value = (
+                a2b_qp(value.translate(_TO_QP))
+                if b"=" not in value
+                else unquote_to_bytes(value.replace(b"+", b" "))
+            )
+        append((name.decode("utf-8"), value.decode("utf-8")))
     return pairs
+
+
+# INVARIANT: every '%' is followed by two hex digits (checked first) and the part holds no
+# '=' (a name never does, a value is checked): then '%XX' -> '=XX' is exactly what
+# binascii's quoted-printable decoder turns into byte XX, in C, and it copies every other
+# byte (CR and LF included) as it is. '+' is a space, and '%2B' still comes out as '+'.
+_TO_QP = bytes.maketrans(b"%+", b"= ")
 
 
 def _decode(part: bytes, where: str) -> str:
