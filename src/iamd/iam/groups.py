@@ -139,6 +139,7 @@ def delete_group(ctx: OperationContext, params: Params) -> Result:
     if policy_store.attached_arns(ctx.db, "group", group.group_id):
         raise DeleteConflict("Cannot delete entity, must detach all policies first.")
     store.delete_group(ctx.db, group.group_id)
+    naming.count_deleted(ctx.db, GROUP, ctx.account_id)
     return {}
 
 

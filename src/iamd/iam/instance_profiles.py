@@ -129,6 +129,7 @@ def delete_instance_profile(ctx: OperationContext, params: Params) -> Result:
     touch_account(ctx.db, ctx.account_id)
     tagging.delete_all_tags(ctx.db, INSTANCE_PROFILE_TAGS, profile.instance_profile_id)
     store.delete_profile(ctx.db, profile.instance_profile_id)
+    naming.count_deleted(ctx.db, INSTANCE_PROFILE, ctx.account_id)
     return {}
 
 

@@ -146,6 +146,7 @@ def create_policy(ctx: OperationContext, params: Params) -> Result:
         document=params["PolicyDocument"],
         now=ctx.now,
     )
+    naming.count_created(ctx.db, POLICY, ctx.account_id)
     limit = ctx.settings.quotas.tags_per_entity
     tagging.apply_tags(ctx.db, tagging.POLICY_TAGS, policy.policy_id, tags, limit)
     return {"Policy": policy_shape(policy, 0, 0, tags=tags, description=True)}
@@ -169,6 +170,7 @@ def delete_policy(ctx: OperationContext, params: Params) -> Result:
         raise DeleteConflict(HAS_VERSIONS)
     tagging.delete_all_tags(ctx.db, tagging.POLICY_TAGS, policy.policy_id)
     store.delete_policy(ctx.db, policy.policy_id)
+    naming.count_deleted(ctx.db, POLICY, ctx.account_id)
     return {}
 
 

@@ -25,14 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Integer, Row, Select, Table, bindparam, func, select
+from sqlalchemy import Connection, Row, Select, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from iamd.config import Quotas
 from iamd.errors import EntityAlreadyExists, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.model.arn import iam_arn
 from iamd.operations import OperationContext, Target
-from iamd.store import schema
+from iamd.store import counts, schema
 from iamd.store.db import RowConflict, row_conflict, savepoint, touch_account
 from iamd.store.sql import Query
 
@@ -207,21 +207,15 @@ def _taken(table: Table) -> Query:
 
 
 @functools.cache
-def _capped_count(table: Table) -> Query:
-    """How many rows the account has, counting no further than ``limit``: a quota check
-    costs the same with a thousand entities or a million."""
-    capped = (
-        select(table.c.account_id)
-        .where(table.c.account_id == bindparam("account_id"))
-        .limit(bindparam("limit", type_=Integer))
-        .subquery()
-    )
-    return Query(select(func.count()).select_from(capped))
-
-
-@functools.cache
-def _insert(table: Table) -> Insert:
-    return table.insert()
+def _insert(table: Table, columns: tuple[str, ...]) -> Query:
+    """An INSERT of these columns; the others get their column's default, if scalar, as
+    SQLAlchemy's own insert would give them."""
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    for column in table.columns:
+        default = column.default
+        if column.name not in values and default is not None and default.is_scalar:
+            values[column.name] = default.arg  # type: ignore[attr-defined]
+    return Query(table.insert().values(values))
 
 
 def find_by_name(conn: Connection, kind: EntityKind, account: str, name: str) -> Row[Any] | None:
@@ -255,11 +249,29 @@ def ensure_name_free(conn: Connection, kind: EntityKind, account: str, name: str
 
 
 def ensure_quota(conn: Connection, kind: EntityKind, account: str, quotas: Quotas) -> None:
-    """LimitExceeded when the account already holds its quota of ``kind``."""
+    """LimitExceeded when the account already holds its quota of ``kind``.
+
+    The kept count (``store.counts``) answers while it is below the quota; a missing one,
+    or one at the quota, is checked by counting the rows, so a count that drifted high
+    costs a recount and never a wrong refusal. Call it after ``touch_account``: writers of
+    one account then take turns, and the count cannot change under the check.
+    """
     limit = kind.quota(quotas)
-    count = int(_capped_count(kind.table).scalar(conn, {"account_id": account, "limit": limit}))
+    count = counts.get(conn, account, kind.resource)
+    if count is None or count >= limit:
+        count = counts.recount(conn, account, kind.resource, kind.table)
     if count >= limit:
         raise quota_exceeded(kind.quota_name, limit)
+
+
+def count_created(conn: Connection, kind: EntityKind, account: str) -> None:
+    """One more entity of ``kind`` for ``ensure_quota`` (``insert_entity`` calls it)."""
+    counts.add(conn, account, kind.resource, 1)
+
+
+def count_deleted(conn: Connection, kind: EntityKind, account: str) -> None:
+    """One entity of ``kind`` fewer for ``ensure_quota``."""
+    counts.add(conn, account, kind.resource, -1)
 
 
 def quota_exceeded(quota_name: str, limit: int) -> LimitExceeded:
@@ -274,12 +286,13 @@ def insert_entity(conn: Connection, kind: EntityKind, name: str, values: dict[st
     two more statements on every create.
     """
     try:
-        conn.execute(_insert(kind.table), values)
+        _insert(kind.table, tuple(values)).execute(conn, values)
     except IntegrityError as exc:
         conflict = row_conflict(exc)
         if conflict.kind == "unique":
             raise EntityAlreadyExists(kind.exists.format(name=name)) from None
         raise conflict from exc
+    count_created(conn, kind, str(values["account_id"]))
 
 
 def rename(

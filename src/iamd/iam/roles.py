@@ -287,6 +287,7 @@ def delete_role(ctx: OperationContext, params: Params) -> Result:
     check_deletable(ctx, role)
     tagging.delete_all_tags(ctx.db, ROLE_TAGS, role.role_id)
     store.delete_role(ctx.db, role.role_id)
+    naming.count_deleted(ctx.db, ROLE, ctx.account_id)
     return {}
 
 

@@ -183,6 +183,7 @@ def delete_linked_role(ctx: OperationContext, role: store.Role) -> None:
         profile_store.remove_role(ctx.db, profile.instance_profile_id, role.role_id)
     tagging.delete_all_tags(ctx.db, ROLE_TAGS, role.role_id)
     store.delete_role(ctx.db, role.role_id)
+    naming.count_deleted(ctx.db, ROLE, role.account_id)
 
 
 def run_deletion_task(ctx: OperationContext, task: service_store.DeletionTask) -> None:

@@ -224,6 +224,7 @@ def delete_user(ctx: OperationContext, params: Params) -> Result:
     check_deletable(ctx, user)
     tagging.delete_all_tags(ctx.db, tagging.USER_TAGS, user.user_id)
     store.delete_user(ctx.db, user.user_id)
+    naming.count_deleted(ctx.db, USER, ctx.account_id)
     return {}
 
 

@@ -358,3 +358,16 @@ slr_deletion_tasks = Table(
     _ts("finished_at", nullable=True),
     Index("ix_slr_deletion_tasks_role", "account_id", "role_name"),
 )
+
+# How many entities of a kind (``role``, ``user``, ...) an account holds, for quota checks
+# that must not count rows on every create. Kept by the creates and deletes; a count is
+# only trusted below the quota (at it, the rows are counted again), so a count that is
+# missing or too high costs a recount, never a wrong refusal.
+entity_counts = Table(
+    "entity_counts",
+    metadata,
+    Column("account_id", String(12), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "kind"),
+)

@@ -147,6 +147,32 @@ def test_roles_per_account_quota(tmp_path: object) -> None:
         create_role(h, "c")
 
 
+def test_deleting_a_role_frees_its_place_in_the_quota(tmp_path: object) -> None:
+    from pathlib import Path
+
+    h = make_harness(Path(str(tmp_path)), Quotas(roles_per_account=2))
+    create_role(h, "a")
+    create_role(h, "b")
+    h.call("DeleteRole", {"RoleName": "a"})
+    create_role(h, "c")
+    with pytest.raises(LimitExceeded):
+        create_role(h, "d")
+
+
+def test_a_count_that_drifted_high_is_recounted_not_believed(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from iamd.store import counts
+
+    h = make_harness(Path(str(tmp_path)), Quotas(roles_per_account=2))
+    create_role(h, "a")
+    with h.db.transaction() as conn:
+        counts.add(conn, ACCOUNT, "role", 5)
+    create_role(h, "b")  # the kept count says 7, the rows say 1
+    with pytest.raises(LimitExceeded):
+        create_role(h, "c")
+
+
 def test_get_role_has_last_used_and_tags(rh: Harness) -> None:
     create_role(rh, "app", Tags=[{"Key": "k", "Value": "v"}])
     role = rh.call("GetRole", {"RoleName": "APP"})["Role"]

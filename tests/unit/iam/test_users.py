@@ -159,6 +159,26 @@ def test_quota_of_users(tmp_path: Path) -> None:
     assert err.value.message == "Cannot exceed quota for UsersPerAccount: 2"
 
 
+@pytest.mark.parametrize(
+    ("quotas", "create", "delete", "member"),
+    [
+        (Quotas(users_per_account=1), "CreateUser", "DeleteUser", "UserName"),
+        (Quotas(groups_per_account=1), "CreateGroup", "DeleteGroup", "GroupName"),
+    ],
+)
+def test_a_deleted_entity_frees_its_place_in_the_quota(
+    tmp_path: Path, quotas: Quotas, create: str, delete: str, member: str
+) -> None:
+    h = make_harness(tmp_path, quotas)
+    h.call(create, {member: "a"})
+    with pytest.raises(LimitExceeded):
+        h.call(create, {member: "b"})
+    h.call(delete, {member: "a"})
+    h.call(create, {member: "b"})
+    with pytest.raises(LimitExceeded):
+        h.call(create, {member: "c"})
+
+
 def test_tags_rules(h: Harness) -> None:
     h.call("CreateUser", {"UserName": "u"})
     h.call("TagUser", {"UserName": "u", "Tags": [{"Key": "Env", "Value": "a"}]})

@@ -1,0 +1,48 @@
+"""``entity_counts``: how many entities of a kind each account holds (see ``schema``).
+
+No rules here: ``iam.naming.ensure_quota`` decides when a count is trusted.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import Connection, Integer, Table, bindparam, func, select, update
+
+from iamd.store import schema
+from iamd.store.db import insert_ignore
+from iamd.store.sql import Query
+
+_counts = schema.entity_counts
+_KEY = (_counts.c.account_id == bindparam("account_id"), _counts.c.kind == bindparam("kind"))
+
+_GET = Query(select(_counts.c.count).where(*_KEY))
+_ADD = Query(update(_counts).where(*_KEY).values(count=_counts.c.count + bindparam("delta")))
+_SET = Query(update(_counts).where(*_KEY).values(count=bindparam("count", type_=Integer)))
+
+
+def get(conn: Connection, account_id: str, kind: str) -> int | None:
+    """The kept count, or None when none is kept yet."""
+    value = _GET.scalar(conn, {"account_id": account_id, "kind": kind})
+    return None if value is None else int(value)
+
+
+def add(conn: Connection, account_id: str, kind: str, delta: int) -> None:
+    """Change a kept count (nothing when none is kept: the next check counts the rows)."""
+    _ADD.execute(conn, {"account_id": account_id, "kind": kind, "delta": delta})
+
+
+def recount(conn: Connection, account_id: str, kind: str, table: Table) -> int:
+    """Count the account's rows of ``table``, keep the number and return it."""
+    value = int(_count(table).scalar(conn, {"account_id": account_id}))
+    params = {"account_id": account_id, "kind": kind, "count": value}
+    if not _SET.execute(conn, params):
+        insert_ignore(conn, _counts, params)
+    return value
+
+
+@functools.cache
+def _count(table: Table) -> Query:
+    return Query(
+        select(func.count()).select_from(table).where(table.c.account_id == bindparam("account_id"))
+    )
