@@ -14,16 +14,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from iamd.errors import LimitExceeded, MalformedPolicyDocument
-from iamd.policy import Policy, PolicyError, PolicyKind, parse_policy, policy_size
+from iamd.policy import Policy, PolicyError, PolicyKind, policy_size
 from iamd.policy.document import VERSION_2012
+from iamd.policy.parse import ParseCache
 
 MANAGED_VERSION_MESSAGE = "Policy document must be version 2012-10-17 or greater."
+
+
+# Documents are immutable values and the same ones are submitted again and again (one
+# trust policy for every role an automation creates); failures are never remembered.
+_parsed = ParseCache(maxsize=256)
 
 
 def parse_document(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> Policy:
     """``text`` parsed as a policy of ``kind``, or MalformedPolicyDocument."""
     try:
-        return parse_policy(text, kind)
+        return _parsed(text, kind)
     except PolicyError as exc:
         raise MalformedPolicyDocument(str(exc)) from None
 
