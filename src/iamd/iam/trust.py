@@ -30,6 +30,7 @@ entity.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -107,6 +108,13 @@ def _resolve_arn(conn: Connection, value: str) -> str | None:
 
 def _replace_principals(text: str, replacements: dict[str, str]) -> str:
     """The document with ``AWS`` principal values replaced; other elements untouched."""
+    return _replaced(text, tuple(sorted(replacements.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _replaced(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    """Cached: every AssumeRole of a role rewrites the same document the same way."""
+    replacements = dict(pairs)
     doc = json.loads(text)
     statements = doc.get("Statement")
     for statement in statements if isinstance(statements, list) else [statements]:
