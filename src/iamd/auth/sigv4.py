@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from iamd.auth import canonical
@@ -123,22 +124,21 @@ class SigV4Verifier(Generic[P]):
         check_time(params, _utc(now))
         found = self._lookup(params.credential.access_key_id, params.session_token)
         check_scope(params, self._services, self._regions)
-        computed = compute_signature(
-            request, params, self._keys.get(found.secret_access_key, *_scope_parts(params))
-        )
-        if not hmac.compare_digest(
-            computed.signature.encode("utf-8"), params.signature.encode("utf-8")
-        ):
-            raise SignatureMismatch(computed.canonical_request, computed.string_to_sign)
+        scope = params.credential
+        key = self._keys.get(found.secret_access_key, scope.date, scope.region, scope.service)
+        creq, to_sign, computed = _sign(request, params, key)
+        if not hmac.compare_digest(computed.encode("utf-8"), params.signature.encode("utf-8")):
+            raise SignatureMismatch(creq, to_sign)
+        # Positional: VerifiedRequest's fields in their declared order (cheaper than keywords).
         return VerifiedRequest(
-            access_key_id=params.credential.access_key_id,
-            session_token=params.session_token,
-            region=params.credential.region,
-            service=params.credential.service,
-            signed_at=params.signed_at,
-            kind=params.kind,
-            signed_headers=params.signed_headers,
-            principal=found.principal,
+            scope.access_key_id,
+            params.session_token,
+            scope.region,
+            scope.service,
+            params.signed_at,
+            params.kind,
+            params.signed_headers,
+            found.principal,
         )
 
 
@@ -191,17 +191,26 @@ def check_scope(
         raise SignatureDoesNotMatch(
             f"Credential should be scoped to correct service: '{services[0]}'. "
         )
-    valid = scope.region in regions if regions is not None else _REGION.fullmatch(scope.region)
+    valid = scope.region in regions if regions is not None else _is_region_name(scope.region)
     if not valid:
         raise SignatureDoesNotMatch(
             f"Credential should be scoped to a valid region, not '{scope.region}'. "
         )
 
 
+@lru_cache(maxsize=256)
+def _is_region_name(region: str) -> bool:
+    return _REGION.fullmatch(region) is not None
+
+
 def compute_signature(
     request: HttpRequest, params: AuthParams, signing_key: bytes
 ) -> ComputedSignature:
     """Canonical request, string to sign and signature for ``request`` as ``params`` describe."""
+    return ComputedSignature(*_sign(request, params, signing_key))
+
+
+def _sign(request: HttpRequest, params: AuthParams, signing_key: bytes) -> tuple[str, str, str]:
     exclude = ("X-Amz-Signature",) if params.kind is AuthKind.QUERY else ()
     # S3 signs the path exactly as sent (no normalization, no second encoding); only
     # ``/authorize`` sees S3-style clients, of the services that use iamd.
@@ -216,7 +225,7 @@ def compute_signature(
         body_hash=_payload_hash(request),
     )
     sts = canonical.string_to_sign(params.amz_date, params.credential.scope, creq)
-    return ComputedSignature(creq, sts, canonical.signature(signing_key, sts))
+    return creq, sts, canonical.signature(signing_key, sts)
 
 
 def _payload_hash(request: HttpRequest) -> str:
@@ -235,10 +244,6 @@ def _payload_hash(request: HttpRequest) -> str:
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )
     return claimed[0].strip()
-
-
-def _scope_parts(params: AuthParams) -> tuple[str, str, str]:
-    return params.credential.date, params.credential.region, params.credential.service
 
 
 def _utc(now: datetime) -> datetime:
