@@ -40,8 +40,8 @@ class FormNode:
 
     __slots__ = ("children", "value")
 
-    def __init__(self) -> None:
-        self.value: str | None = None
+    def __init__(self, value: str | None = None) -> None:
+        self.value = value
         self.children: dict[str, FormNode] | None = None
 
     def child_value(self, name: str) -> str | None:
@@ -64,7 +64,16 @@ class ParsedRequest:
 def build_tree(pairs: Iterable[tuple[str, str]]) -> FormNode:
     """Arrange (name, value) pairs by the dots in their names."""
     root = FormNode()
+    top: dict[str, FormNode] = {}
+    root.children = top
     for name, value in pairs:
+        if "." not in name:  # most names: one level, no loop
+            child = top.get(name)
+            if child is None:
+                top[name] = FormNode(value)
+            elif child.value is None:
+                child.value = value
+            continue
         node = root
         for part in name.split("."):
             children = node.children
@@ -140,25 +149,34 @@ class _Compiler(ShapeCompiler[Decoder]):
         return _scalar(shape)
 
     def _structure(self, shape: Any) -> Decoder:
-        entries = tuple(
-            (_wire_name(name, member), name, self.build(member))
-            for name, member in shape.members.items()
-            if "location" not in member.serialization
-        )
-
-        def decode(node: FormNode) -> dict[str, Any] | None:
-            children = node.children
-            if not children:
-                return None
-            result: dict[str, Any] = {}
-            for wire, name, member_decoder in entries:
-                child = children.get(wire)
-                if child is not None:
-                    value = member_decoder(child)
-                    if value is not None:
-                        result[name] = value
-            return result or None
-
+        """One generated function per structure shape, members unrolled in model order;
+        a string member (most of them) is read inline, any other calls its decoder.
+        Only ``repr`` of model names reaches the source."""
+        namespace: dict[str, Any] = {}
+        lines = [
+            "def decode(node):",
+            "    children = node.children",
+            "    if not children:",
+            "        return None",
+            "    result = {}",
+        ]
+        for index, (name, member) in enumerate(shape.members.items()):
+            if "location" in member.serialization:
+                continue
+            lines.append(f"    child = children.get({_wire_name(name, member)!r})")
+            lines.append("    if child is not None:")
+            decoder = self.build(member)
+            if decoder is _decode_string:
+                lines.append("        value = child.value")
+            else:
+                namespace[f"d{index}"] = decoder
+                lines.append(f"        value = d{index}(child)")
+            lines.append("        if value is not None:")
+            lines.append(f"            result[{name!r}] = value")
+        lines.append("    return result or None")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, f"<decoder for {shape.name}>", "exec"), namespace)
+        decode: Decoder = namespace["decode"]
         return decode
 
     def _list(self, shape: Any) -> Decoder:

@@ -114,34 +114,63 @@ class _Compiler(ShapeCompiler[Validator]):
         return _scalar(shape)
 
     def _structure(self, shape: Any) -> Validator:
+        """One generated function per structure shape, members unrolled in model order.
+
+        Every request validates its input structure, so the checker is Python source built
+        here from the model. A scalar member whose value is of its exact Python type and
+        meets every constraint is accepted inline (one comparison chain, no call, no path
+        string); anything else goes to the member's full checker, which words the
+        violations. Only ``repr`` of model names reaches the source; constraint values
+        are passed in as constants.
+        """
         required = set(shape.required_members)
-        members = tuple(
-            (name, _member_path(name), name in required, self.build(member))
-            for name, member in shape.members.items()
-        )
-        is_union = bool(shape.metadata.get("union"))
         sensitive = bool(shape.metadata.get("sensitive"))
-
-        def check(value: Any, path: str, out: list[str]) -> None:
-            if not isinstance(value, Mapping):
-                out.append(_failure(value, path, _type_text(value, "a structure"), sensitive))
-                return
-            set_count = 0
-            for name, member_path, is_required, member_check in members:
-                member_value = value.get(name)
-                where = f"{path}.{member_path}" if path else member_path
-                if member_value is None:
-                    if is_required:
-                        out.append(
-                            f"Value null at '{where}' failed to satisfy constraint: "
-                            "Member must not be null"
-                        )
-                    continue
-                set_count += 1
-                member_check(member_value, where, out)
-            if is_union and set_count != 1:
-                out.append(_failure(value, path, "Member must have exactly one member set", False))
-
+        is_union = bool(shape.metadata.get("union"))
+        namespace: dict[str, Any] = {
+            "Mapping": Mapping,
+            "_failure": _failure,
+            "_type_text": _type_text,
+            "_null": _null,
+            "SENSITIVE": sensitive,
+        }
+        lines = [
+            "def check(value, path, out):",
+            "    if type(value) is not dict and not isinstance(value, Mapping):",
+            "        text = _type_text(value, 'a structure')",
+            "        out.append(_failure(value, path, text, SENSITIVE))",
+            "        return",
+            "    get = value.get",
+        ]
+        if is_union:
+            lines.append("    set_count = 0")
+        for index, (name, member) in enumerate(shape.members.items()):
+            member_path = _member_path(name)
+            namespace[f"c{index}"] = self.build(member)
+            where = f"(path + {'.' + member_path!r}) if path else {member_path!r}"
+            lines.append(f"    v = get({name!r})")
+            lines.append("    if v is None:")
+            if name in required:
+                lines.append(f"        out.append(_null(path, {member_path!r}))")
+            else:
+                lines.append("        pass")
+            lines.append("    else:")
+            if is_union:
+                lines.append("        set_count += 1")
+            accept = _inline_accept(member, index, namespace)
+            if accept is None:
+                lines.append(f"        c{index}(v, {where}, out)")
+            else:
+                lines.append(f"        if not ({accept}):")
+                lines.append(f"            c{index}(v, {where}, out)")
+        if is_union:
+            lines.append("    if set_count != 1:")
+            lines.append(
+                "        out.append(_failure(value, path, "
+                "'Member must have exactly one member set', False))"
+            )
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, f"<validator for {shape.name}>", "exec"), namespace)
+        check: Validator = namespace["check"]
         return check
 
     def _list(self, shape: Any) -> Validator:
@@ -204,6 +233,43 @@ class _Compiler(ShapeCompiler[Validator]):
             out.extend(nested)
 
         return check
+
+
+def _null(path: str, member_path: str) -> str:
+    where = f"{path}.{member_path}" if path else member_path
+    return f"Value null at '{where}' failed to satisfy constraint: Member must not be null"
+
+
+def _inline_accept(shape: Any, index: int, namespace: dict[str, Any]) -> str | None:
+    """An expression over ``v`` that is true only if ``_scalar(shape)`` would find nothing
+    wrong with ``v`` (false may still be valid: the full check decides), or None when the
+    member is not a scalar worth inlining. Constants it needs go into ``namespace``."""
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "string":
+        terms = ["type(v) is str"]
+        if "pattern" in meta:
+            namespace[f"m{index}"] = compile_java_pattern(meta["pattern"]).fullmatch
+            terms.append(f"m{index}(v) is not None")
+        measure = "len(v)"
+    elif kind in ("integer", "long"):
+        terms = ["type(v) is int"]
+        measure = "v"
+    elif kind == "boolean":
+        terms = ["type(v) is bool"]
+        measure = "v"
+    else:
+        return None
+    if "min" in meta:
+        namespace[f"lo{index}"] = meta["min"]
+        terms.append(f"{measure} >= lo{index}")
+    if "max" in meta:
+        namespace[f"hi{index}"] = meta["max"]
+        terms.append(f"{measure} <= hi{index}")
+    if "enum" in meta:
+        namespace[f"e{index}"] = frozenset(meta["enum"])
+        terms.append(f"v in e{index}")
+    return " and ".join(terms)
 
 
 def _type_text(value: object, expected: str) -> str:
