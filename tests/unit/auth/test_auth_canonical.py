@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from iamd.auth import HttpRequest, canonical
@@ -213,3 +216,12 @@ def test_request_helpers() -> None:
     assert request.headers_by_name == {"host": ("h",), "x-a": ("1", "2")}
     assert request == HttpRequest("GET", "/", request.raw_query, request.headers)
     assert request.query_params() == (("a", "1"), ("b", "x y"), ("c", "✓"), ("d", ""), ("", "e"))
+
+
+@pytest.mark.parametrize("length", [0, 1, 31, 32, 63, 64, 65, 200])
+def test_signature_is_hmac_sha256_for_any_key(length: int) -> None:
+    key = bytes(range(256))[:length] if length <= 256 else b""
+    for message in ("", "x", "AWS4-HMAC-SHA256\n20150830T123600Z\n" * 5, "ü✓"):
+        expected = hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+        assert canonical.signature(key, message) == expected
+        assert canonical.signature(key, message) == expected  # again, from the cached pads
