@@ -11,7 +11,7 @@ then does no JSON work and no pattern compilation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from iamd.policy.conditions import CompiledCondition, compile_condition
 from iamd.policy.context import Context
@@ -38,6 +38,36 @@ class CompiledPolicy:
     policy_id: str
     policy: Policy
     statements: tuple[CompiledStatement, ...]
+    # This policy's statements as flattened for each evaluation role it has been placed
+    # in (see ``PolicySet``). A memo, not part of the value: policy sets built per request
+    # (a role's trust policy with the caller's own policies) reuse it.
+    placements: dict[int, tuple[Entry, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def placed(self, bit: int, policy_type: PolicyType) -> tuple[Entry, ...]:
+        """This policy's statements in one evaluation role, built once per role.
+
+        ``bit`` names the role (each bit has one policy type), so it alone is the key.
+        """
+        entries = self.placements.get(bit)
+        if entries is None:
+            entries = tuple(
+                Entry(
+                    bit,
+                    policy_type,
+                    _ref(self, policy_type, cs.statement),
+                    cs.deny,
+                    cs.resource,
+                    cs.principal,
+                    cs.conditions,
+                    cs,
+                )
+                for cs in self.statements
+            )
+            # INVARIANT: equal for every caller, so a race only builds it twice.
+            self.placements[bit] = entries
+        return entries
 
 
 def compile_policy(policy: Policy, policy_id: str) -> CompiledPolicy:
@@ -204,40 +234,32 @@ class PolicySet:
     ) -> None:
         if len(scps) > MAX_ORG_LEVELS or len(rcps) > MAX_ORG_LEVELS:
             raise ValueError("too many organization levels")
-        placed: list[tuple[int, PolicyType, CompiledPolicy]] = []
-        placed += [(BIT_IDENTITY, PolicyType.IDENTITY, p) for p in identity]
+        entries: list[Entry] = []
+        for p in identity:
+            entries += p.placed(BIT_IDENTITY, PolicyType.IDENTITY)
         if resource is not None:
-            placed.append((BIT_RESOURCE, PolicyType.RESOURCE, resource))
+            entries += resource.placed(BIT_RESOURCE, PolicyType.RESOURCE)
         if boundary is not None:
-            placed.append((BIT_BOUNDARY, PolicyType.BOUNDARY, boundary))
-        placed += [(BIT_SESSION, PolicyType.SESSION, p) for p in session or ()]
+            entries += boundary.placed(BIT_BOUNDARY, PolicyType.BOUNDARY)
+        for p in session or ():
+            entries += p.placed(BIT_SESSION, PolicyType.SESSION)
         for i, level in enumerate(scps):
-            placed += [(1 << (_SCP_SHIFT + i), PolicyType.SCP, p) for p in level]
+            for p in level:
+                entries += p.placed(1 << (_SCP_SHIFT + i), PolicyType.SCP)
         for i, level in enumerate(rcps):
-            placed += [(1 << (_RCP_SHIFT + i), PolicyType.RCP, p) for p in level]
-        self._entries = tuple(
-            Entry(
-                bit,
-                ptype,
-                _ref(policy, ptype, cs.statement),
-                cs.deny,
-                cs.resource,
-                cs.principal,
-                cs.conditions,
-                cs,
-            )
-            for bit, ptype, policy in placed
-            for cs in policy.statements
-        )
+            for p in level:
+                entries += p.placed(1 << (_RCP_SHIFT + i), PolicyType.RCP)
+        self._entries = tuple(entries)
         # Only identity policies, nothing else to combine: the evaluator's fast path. An
         # empty session or organization level still limits (it allows nothing), so it
         # takes the full path.
         self.identity_only = (
-            session is None
+            resource is None
+            and boundary is None
+            and session is None
             and not scps
             and not rcps
             and not resource_must_allow
-            and all(bit == BIT_IDENTITY for bit, _, _ in placed)
         )
         self.scp_mask = sum(1 << (_SCP_SHIFT + i) for i in range(len(scps)))
         self.rcp_mask = sum(1 << (_RCP_SHIFT + i) for i in range(len(rcps)))
