@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iamd.protocol import parse_request, serialize_result
+from iamd.protocol.xml_serializer import escape_text
 
 from .synthetic_model import SERVICE
 
@@ -55,3 +56,15 @@ def test_response_text_round_trips_or_is_replaced(text: str) -> None:
     )
     assert parsed.get("Renamed", "") == expected
     assert parsed["FlatList"] == [expected]
+
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters()) | st.text(st.sampled_from("a&<>\r\n\t\x00\x7f\u00a0\ufffe\ud800")))
+def test_escape_text_matches_the_plain_definition(text: str) -> None:
+    """The isprintable() fast path never skips anything the full definition escapes."""
+    expected = "".join(_ESCAPES.get(ch, "\ufffd" if _NOT_XML.match(ch) else ch) for ch in text)
+    assert escape_text(text) == expected

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iamd.errors import MalformedQueryString
 from iamd.server.errors import RequestEntityTooLarge
@@ -63,3 +67,38 @@ def test_read_body_stops_at_the_limit() -> None:
 
 def test_read_body_on_disconnect() -> None:
     assert asyncio.run(read_body("5", _receive([]), 10)) == b""
+
+
+def _reference(raw: bytes, where: str) -> list[tuple[str, str]] | str:
+    """The plain definition, piece by piece: the pairs, or the message of the first fault."""
+    pairs = []
+    for piece in raw.split(b"&"):
+        if not piece:
+            continue
+        parts = []
+        for part in piece.partition(b"=")[::2]:
+            if re.search(rb"%(?![0-9A-Fa-f]{2})", part):
+                return f"The request {where} contains a '%' that is not followed by two hex digits."
+            try:
+                parts.append(unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8"))
+            except UnicodeDecodeError:
+                return f"The request {where} is not valid UTF-8."
+        pairs.append((parts[0], parts[1]))
+    return pairs
+
+
+_PIECES = [b"%", b"+", b"=", b"&", b"a", b"0", b"f", b"F", b"g", b"\r", b"\n", b"\xc3", b"\xa4"]
+_PIECES += [b"\xff", b"%2B", b"%3D", b"%26", b"%0a", b"%C3%A4", b"%c3", b"%e2%82%ac", b"%25"]
+
+
+@settings(max_examples=1000)
+@given(st.lists(st.sampled_from(_PIECES), max_size=16).map(b"".join), st.booleans())
+def test_decode_pairs_matches_the_plain_definition(raw: bytes, in_query: bool) -> None:
+    """The fast paths (whole-body decode without '%', quoted-printable in C for escapes)
+    give the same pairs, and the same first error, as decoding each piece by itself."""
+    where = "query string" if in_query else "body"
+    try:
+        decoded: list[tuple[str, str]] | str = decode_pairs(raw, where)
+    except MalformedQueryString as error:
+        decoded = error.message
+    assert decoded == _reference(raw, where)
