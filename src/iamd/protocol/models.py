@@ -40,19 +40,24 @@ class Operation:
     def decoder(self) -> Decoder:
         from iamd.protocol.query_parser import compile_input_decoder
 
-        return compile_input_decoder(self._model.input_shape)
+        return compile_input_decoder(self._model.input_shape, self.service.memo("decoder"))
 
     @functools.cached_property
     def validator(self) -> Validator:
         from iamd.protocol.validate import compile_input_validator
 
-        return compile_input_validator(self._model.input_shape)
+        return compile_input_validator(self._model.input_shape, self.service.memo("validator"))
 
     @functools.cached_property
     def envelope(self) -> Envelope:
         from iamd.protocol.xml_serializer import compile_envelope
 
-        return compile_envelope(self.name, self.service.namespace, self._model.output_shape)
+        return compile_envelope(
+            self.name,
+            self.service.namespace,
+            self._model.output_shape,
+            self.service.memo("writer"),
+        )
 
     @property
     def botocore_model(self) -> object:
@@ -63,7 +68,15 @@ class Operation:
 class Service:
     """A Query-protocol service model: name, API version, XML namespace and operations."""
 
-    __slots__ = ("_model", "_operations", "api_version", "name", "namespace", "operation_names")
+    __slots__ = (
+        "_memos",
+        "_model",
+        "_operations",
+        "api_version",
+        "name",
+        "namespace",
+        "operation_names",
+    )
 
     def __init__(self, model: Any) -> None:
         if model.protocol != "query":
@@ -74,6 +87,7 @@ class Service:
         self.namespace: str = model.metadata["xmlNamespace"]
         self.operation_names: frozenset[str] = frozenset(model.operation_names)
         self._operations: dict[str, Operation] = {}
+        self._memos: dict[str, dict[tuple[str, str], Any]] = {}
 
     @classmethod
     def from_definition(cls, definition: Mapping[str, object], name: str) -> Service:
@@ -91,8 +105,14 @@ class Service:
             self._operations[name] = operation
         return operation
 
+    def memo(self, direction: str) -> dict[tuple[str, str], Any]:
+        """Compiled shapes of one direction, shared by all operations (a shape such as
+        ``Role`` is reached from many): keyed by shape name and traits, which are unique
+        within one service model only."""
+        return self._memos.setdefault(direction, {})
+
     def warm(self) -> None:
-        """Compile every operation's plans now (about 0.3 s for IAM and STS together), so
+        """Compile every operation's plans now (about half a second for IAM and STS), so
         that no request pays for it; a server calls this at startup."""
         for name in self.operation_names:
             operation = self.operation(name)

@@ -114,11 +114,12 @@ def parse_request(service: Service | str, pairs: Iterable[tuple[str, str]]) -> P
     return ParsedRequest(action, params)
 
 
-def compile_input_decoder(shape: Any) -> Decoder:
-    """The decoder for an operation's input shape (None: the operation takes no params)."""
+def compile_input_decoder(shape: Any, memo: dict[tuple[str, str], Any] | None = None) -> Decoder:
+    """The decoder for an operation's input shape (None: the operation takes no params);
+    ``memo`` shares compiled shapes between the operations of one service."""
     if shape is None:
         return lambda node: None
-    return _Compiler().build(shape)
+    return _Compiler(memo).build(shape)
 
 
 def _indexed(container: FormNode) -> list[FormNode]:

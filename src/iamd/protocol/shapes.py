@@ -28,8 +28,9 @@ def shape_key(shape: Any) -> tuple[str, str]:
 class ShapeCompiler(Generic[F]):
     """Dispatches on the shape type to ``_structure``, ``_list``, ``_map`` or ``_scalar``."""
 
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, str], F] = {}
+    def __init__(self, memo: dict[tuple[str, str], Any] | None = None) -> None:
+        # A memo shared by every operation of one service compiles each shape once.
+        self._memo: dict[tuple[str, str], F] = {} if memo is None else memo
 
     def build(self, shape: Any) -> F:
         key = shape_key(shape)
@@ -43,14 +44,18 @@ class ShapeCompiler(Generic[F]):
 
         self._memo[key] = cast(F, forward)
         kind = shape.type_name
-        if kind == "structure":
-            built = self._structure(shape)
-        elif kind == "list":
-            built = self._list(shape)
-        elif kind == "map":
-            built = self._map(shape)
-        else:
-            built = self._scalar(shape)
+        try:
+            if kind == "structure":
+                built = self._structure(shape)
+            elif kind == "list":
+                built = self._list(shape)
+            elif kind == "map":
+                built = self._map(shape)
+            else:
+                built = self._scalar(shape)
+        except Exception:
+            del self._memo[key]  # the memo may be shared: leave no empty forward behind
+            raise
         cell.append(built)
         self._memo[key] = built
         return built

@@ -102,11 +102,14 @@ def _member_path(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def compile_input_validator(shape: Any) -> Validator:
-    """The validator for an operation's input shape (None: nothing to check)."""
+def compile_input_validator(
+    shape: Any, memo: dict[tuple[str, str], Any] | None = None
+) -> Validator:
+    """The validator for an operation's input shape (None: nothing to check); ``memo``
+    shares compiled shapes between the operations of one service."""
     if shape is None:
         return lambda value, path, out: None
-    return _Compiler().build(shape)
+    return _Compiler(memo).build(shape)
 
 
 class _Compiler(ShapeCompiler[Validator]):

@@ -103,15 +103,18 @@ def serialize_result(
     return operation.envelope.render(result, request_id)
 
 
-def compile_envelope(action: str, namespace: str, shape: Any) -> Envelope:
-    """Build the fixed parts of ``action``'s response and the writer for its result."""
+def compile_envelope(
+    action: str, namespace: str, shape: Any, memo: dict[tuple[str, str], Any] | None = None
+) -> Envelope:
+    """Build the fixed parts of ``action``'s response and the writer for its result;
+    ``memo`` shares compiled shapes between the operations of one service."""
     root = f"{action}Response"
     head = f'<{root} xmlns="{namespace}">'
     tail = f"</RequestId></ResponseMetadata></{root}>"
     if shape is None:
         return Envelope(head, "<ResponseMetadata><RequestId>", tail, None)
     wrapper: str | None = shape.serialization.get("resultWrapper")
-    write = _Compiler().build(shape)
+    write = _Compiler(memo).build(shape)
     if wrapper is None:
         return Envelope(head, "<ResponseMetadata><RequestId>", tail, write)
     return Envelope(f"{head}<{wrapper}>", f"</{wrapper}><ResponseMetadata><RequestId>", tail, write)
