@@ -61,7 +61,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from iamd.store import schema
-from iamd.store.sql import Query
+from iamd.store.sql import SQLITE_WRITE, Query, begin_sqlite
 
 T = TypeVar("T")
 
@@ -126,7 +126,7 @@ def row_conflict(exc: IntegrityError) -> RowConflict:
     return RowConflict(kind, constraint, message)
 
 
-_WRITE = "iamd_write"  # Connection.info: SQLite's next BEGIN is IMMEDIATE (a write)
+_WRITE = SQLITE_WRITE
 
 
 @dataclass(slots=True)
@@ -226,8 +226,7 @@ class Database:
         with self._connect(write, deferred or reads_first) as conn:  # closing rolls back
             try:
                 yield conn
-                if conn.in_transaction():
-                    conn.commit()
+                _end(conn, commit=True)
             except IntegrityError as exc:
                 raise row_conflict(exc) from exc
 
@@ -254,11 +253,9 @@ class Database:
         conn.info[_WRITE] = write
         try:
             yield conn
-            if conn.in_transaction():
-                conn.commit()
+            _end(conn, commit=True)
         except BaseException as exc:
-            if conn.in_transaction():
-                conn.rollback()
+            _end(conn, commit=False)
             if isinstance(exc, IntegrityError):
                 raise row_conflict(exc) from exc
             raise
@@ -297,8 +294,7 @@ class Database:
         need no lock to begin with, so there it changes nothing."""
         if not self.is_sqlite:
             return
-        if conn.in_transaction():
-            conn.commit()
+        _end(conn, commit=True)
         conn.info[_WRITE] = not deferred
 
     @contextmanager
@@ -314,6 +310,23 @@ class Database:
             else:
                 conn = raw
             yield conn
+
+
+def _end(conn: Connection, *, commit: bool) -> None:
+    """Commit or roll back the transaction, whichever began it: SQLAlchemy, or a Query on
+    SQLite's driver (``store.sql.begin_sqlite``)."""
+    if conn.in_transaction():
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    elif conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        if driver is not None and driver.in_transaction:
+            if commit:
+                driver.commit()
+            else:
+                driver.rollback()
 
 
 def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
@@ -343,11 +356,9 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.info.get(_WRITE, True)
-        # On the driver itself: exec_driver_sql would cost a request ~20 us more.
-        driver = conn.connection.driver_connection
-        assert driver is not None  # INVARIANT: a checked-out connection has its driver's
-        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        # A Query may have begun the transaction on the driver already (store.sql).
+        if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            begin_sqlite(conn)
 
     return engine
 
