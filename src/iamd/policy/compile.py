@@ -261,8 +261,9 @@ class PolicySet:
             and not rcps
             and not resource_must_allow
         )
-        self.scp_mask = sum(1 << (_SCP_SHIFT + i) for i in range(len(scps)))
-        self.rcp_mask = sum(1 << (_RCP_SHIFT + i) for i in range(len(rcps)))
+        # The bits of every SCP (RCP) level: one per level, from the level's shift up.
+        self.scp_mask = ((1 << len(scps)) - 1) << _SCP_SHIFT
+        self.rcp_mask = ((1 << len(rcps)) - 1) << _RCP_SHIFT
         self.has_resource_policy = resource is not None
         self.has_boundary = boundary is not None
         self.has_session_policies = session is not None
@@ -274,7 +275,7 @@ class PolicySet:
         found = self._by_action.get(action)
         if found is None:
             lowered = action.lower()
-            found = tuple(e for e in self._entries if e.compiled.action(lowered))
+            found = tuple([e for e in self._entries if e.compiled.action(lowered)])
             if len(self._by_action) >= _ACTION_CACHE_LIMIT:
                 self._by_action.clear()
             self._by_action[action] = found

@@ -16,6 +16,9 @@ ContextValue = str | tuple[str, ...]
 Context = Mapping[str, ContextValue]
 
 
+_MAPPINGS = (dict, Mapping)  # a union written in the call would be built per call
+
+
 def make_context(
     entries: Mapping[str, object] | Iterable[tuple[str, object]],
 ) -> dict[str, ContextValue]:
@@ -25,7 +28,7 @@ def make_context(
     numbers their decimal form. A later key wins over an earlier one that differs only
     in case.
     """
-    items = entries.items() if isinstance(entries, dict | Mapping) else entries
+    items = entries.items() if isinstance(entries, _MAPPINGS) else entries
     out: dict[str, ContextValue] = {}
     for key, value in items:
         out[key.lower()] = value if type(value) is str else context_value(value)

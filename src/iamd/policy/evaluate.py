@@ -33,15 +33,13 @@ from iamd.policy.request import Grant, PrincipalKind, Request
 
 def evaluate(request: Request, policies: PolicySet) -> Evaluation:
     """Decide ``request`` against ``policies``, with the reasons for the decision."""
-    ctx = request.context
-    resource = request.resource
-    principal = request.principal
+    principal, action, resource, ctx, owner = request
     allows: list[StatementRef] = []
     denies: list[StatementRef] = []
     missing: list[str] | None = None
     allowed_bits = 0
     grant = 0
-    for entry in policies.candidates(request.action):
+    for entry in policies.candidates(action):
         matcher = entry.resource
         if matcher is not None and not matcher(resource, ctx):
             continue
@@ -70,7 +68,6 @@ def evaluate(request: Request, policies: PolicySet) -> Evaluation:
         return Evaluation(
             Decision.EXPLICIT_DENY, tuple(denies), denies[0].policy_type, missing_keys
         )
-    owner = request.resource_account
     if (
         policies.identity_only
         and principal.has_identity_policies
