@@ -73,6 +73,13 @@ def _split_plain(raw: bytes) -> list[tuple[str, str]]:
 
 
 def _split_escaped(raw: bytes, where: str) -> list[tuple[str, str]]:
+    if not any(byte in raw for byte in _NOT_WHOLE):
+        translated = raw.translate(_TO_QP_WHOLE)
+        decoded = a2b_qp(translated)
+        # Without CR or LF, only a well-formed escape makes the decoder drop two bytes
+        # (a '%' it cannot decode drops none or one), so this proves all are well-formed.
+        if len(translated) - len(decoded) == 2 * raw.count(b"%"):
+            return _split_decoded(decoded)
     if _BAD_ESCAPE.search(raw) is not None:
         # Report whichever fault comes first, piece by piece.
         for piece in raw.split(b"&"):
@@ -97,11 +104,36 @@ def _split_escaped(raw: bytes, where: str) -> list[tuple[str, str]]:
     return pairs
 
 
-# INVARIANT: every '%' is followed by two hex digits (checked first) and the part holds no
-# '=' (a name never does, a value is checked): then '%XX' -> '=XX' is exactly what
-# binascii's quoted-printable decoder turns into byte XX, in C, and it copies every other
-# byte (CR and LF included) as it is. '+' is a space, and '%2B' still comes out as '+'.
+def _split_decoded(decoded: bytes) -> list[tuple[str, str]]:
+    """Split a body decoded whole, in which NUL stands for every '=' of the form.
+
+    No NUL and no escape of NUL or '&' was in the body (``_NOT_WHOLE``), so every '&' is a
+    separator and every NUL a literal '='. UTF-8 is valid as a whole exactly when it is
+    valid piece by piece ('&' and '=' are ASCII).
+    """
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
+    for piece in decoded.decode("utf-8").split("&"):
+        if piece:
+            name, _, value = piece.partition("\x00")
+            append((name, value.replace("\x00", "=") if "\x00" in value else value))
+    return pairs
+
+
+# Bodies the whole-body decoder cannot take (they go piece by piece): NUL is its stand-in
+# for '=', escaped NUL and '&' would look like separators, and after '=' the
+# quoted-printable decoder treats CR and LF as a soft line break.
+_NOT_WHOLE = (b"\x00", b"%00", b"%26", b"\r", b"\n")
+
+
+# binascii's quoted-printable decoder turns '=XX' into byte XX, in C, and copies every
+# other byte as it is (outside of '=' followed by CR or LF, a soft line break). So with
+# '%' -> '=' and '+' -> ' ' it decodes a form, provided every '%' is followed by two hex
+# digits and no literal '=' is left in what it reads: the piece-by-piece path checks the
+# escapes first and leaves values holding '=' to unquote_to_bytes; the whole-body path
+# turns '=' into NUL and proves the escapes well-formed by the length it loses.
 _TO_QP = bytes.maketrans(b"%+", b"= ")
+_TO_QP_WHOLE = bytes.maketrans(b"%+=", b"= \x00")
 
 
 def _decode(part: bytes, where: str) -> str:

@@ -89,6 +89,7 @@ def _reference(raw: bytes, where: str) -> list[tuple[str, str]] | str:
 
 _PIECES = [b"%", b"+", b"=", b"&", b"a", b"0", b"f", b"F", b"g", b"\r", b"\n", b"\xc3", b"\xa4"]
 _PIECES += [b"\xff", b"%2B", b"%3D", b"%26", b"%0a", b"%C3%A4", b"%c3", b"%e2%82%ac", b"%25"]
+_PIECES += [b"\x00", b"%00", b"%3d"]
 
 
 @settings(max_examples=1000)
