@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from iamd.policy import validate
@@ -168,49 +169,52 @@ def statement_spans(text: str) -> list[tuple[Position, Position]]:
     """Where each statement object stands in ``text``: (start, end) per statement.
 
     Start is the opening brace; end is just past the closing brace. Lines and columns
-    are 1-based. Only called on text that ``json`` has already accepted.
+    are 1-based. Only called on text that ``json`` has already accepted (and whose
+    keys are distinct): the top-level object is walked key by key, and ``json``'s own
+    scanner steps over each value and each statement, returning where it ends.
     """
-    offsets: list[tuple[int, int]] = []
-    # One (role, start offset) per open container; only the top-level object's keys
-    # matter, so only its current key is tracked.
-    stack: list[tuple[str, int]] = []
-    last = ""  # the last string token, as written (quotes and escapes included)
-    in_statement = False
-    for m in _TOKEN.finditer(text):
-        token = m[0]
-        ch = token[0]
-        if ch == '"':
-            last = token
-        elif ch == ":":
-            if len(stack) == 1:
-                in_statement = _decoded(last) == "Statement"
-        elif ch == ",":
-            if len(stack) == 1:
-                in_statement = False
-        elif ch in "{[":
-            role = ""
-            if len(stack) == 1:
-                if in_statement:
-                    role = "statement" if ch == "{" else "list"
-            elif stack and stack[-1][0] == "list" and ch == "{":
-                role = "statement"
-            stack.append((role, m.start()))
-        else:
-            role, begin = stack.pop()
-            if role == "statement":
-                offsets.append((begin, m.end()))
-    return [(_position(text, begin), _position(text, end)) for begin, end in offsets]
+    i = _skip(text, 0)
+    if text[i] != "{":
+        return []
+    i = _skip(text, i + 1)
+    while text[i] == '"':
+        key, i = _scan(text, i)
+        i = _skip(text, _skip(text, i) + 1)  # past the colon
+        if key == "Statement":
+            return [(_position(text, a), _position(text, b)) for a, b in _objects(text, i)]
+        i = _skip(text, _scan(text, i)[1])
+        if text[i] == ",":
+            i = _skip(text, i + 1)
+    return []
 
 
-# JSON strings (already validated by ``json``) and the structural characters.
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]', re.DOTALL)
+def _objects(text: str, i: int) -> list[tuple[int, int]]:
+    """The offsets of the object at ``i``, or of each object in the list at ``i``."""
+    if text[i] == "{":
+        return [(i, _scan(text, i)[1])]
+    if text[i] != "[":
+        return []
+    found = []
+    i = _skip(text, i + 1)
+    while text[i] != "]":
+        start, i = i, _scan(text, i)[1]
+        if text[start] == "{":
+            found.append((start, i))
+        i = _skip(text, i)
+        if text[i] == ",":
+            i = _skip(text, i + 1)
+    return found
 
 
-def _decoded(token: str) -> str:
-    if "\\" in token:
-        decoded: str = json.loads(token)
-        return decoded
-    return token[1:-1]
+def _skip(text: str, i: int) -> int:
+    """The offset of the first character at or after ``i`` that is not JSON whitespace."""
+    return _WHITESPACE.match(text, i).end()  # type: ignore[union-attr]  # matches empty
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# json's scanner: (value, offset just past it) for the JSON value starting at an offset.
+# Typeshed leaves the attribute out; it is what json.loads itself calls.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _position(text: str, offset: int) -> Position:
