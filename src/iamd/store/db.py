@@ -60,8 +60,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from iamd.store import schema
+from iamd.store import schema, writer_lock
 from iamd.store.sql import SQLITE_WRITE, Query, begin_sqlite
+from iamd.store.writer_lock import WriterLock
 
 T = TypeVar("T")
 
@@ -223,12 +224,15 @@ class Database:
             with self._on_kept(kept, write and not (deferred or reads_first)) as conn:
                 yield conn
             return
-        with self._connect(write, deferred or reads_first) as conn:  # closing rolls back
+        with self._connect(write, deferred or reads_first) as conn:
             try:
                 yield conn
                 _end(conn, commit=True)
-            except IntegrityError as exc:
-                raise row_conflict(exc) from exc
+            except BaseException as exc:
+                _end(conn, commit=False)
+                if isinstance(exc, IntegrityError):
+                    raise row_conflict(exc) from exc
+                raise
 
     def _kept_connection(self) -> _Kept | None:
         """This thread's own SQLite connection when it is idle, else None (PostgreSQL, an
@@ -327,6 +331,9 @@ def _end(conn: Connection, *, commit: bool) -> None:
                 driver.commit()
             else:
                 driver.rollback()
+    lock: WriterLock | None = conn.info.get(writer_lock.INFO_KEY)
+    if lock is not None:
+        lock.release()
 
 
 def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
@@ -340,8 +347,12 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
         kwargs["max_overflow"] = 16
     engine = create_engine(url, **kwargs)
 
+    lock_path = None if in_memory else f"{make_url(url).database}-writer.lock"
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        if lock_path is not None:
+            record.info[writer_lock.INFO_KEY] = WriterLock(lock_path)
         # iamd emits BEGIN itself (see the "begin" hook); pysqlite must not.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
@@ -353,6 +364,12 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_conn: Any, record: Any) -> None:
+        lock = record.info.pop(writer_lock.INFO_KEY, None)
+        if lock is not None:
+            lock.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

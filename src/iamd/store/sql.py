@@ -34,7 +34,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
-Converter = Callable[[Any], Any] | None
+from iamd.store import writer_lock
+from iamd.store.writer_lock import WriterLock
+
 Row = tuple[Any, ...]
 
 
@@ -44,7 +46,7 @@ class _Plan:
     positional: bool
     names: tuple[str, ...]  # bind parameters, in the driver's order
     defaults: Mapping[str, Any]  # values of literal binds compiled into the statement
-    bind: tuple[Converter, ...]  # per name, None when the value goes as is
+    bind: tuple[tuple[int, Callable[[Any], Any]], ...]  # (parameter, converter)
     result: tuple[tuple[int, Callable[[Any], Any]], ...] | None  # (column, converter)
     base_error: type[Exception]
     sqlite: bool
@@ -58,12 +60,26 @@ def begin_sqlite(conn: Connection) -> None:
     """Begin SQLite's transaction on the driver: ``BEGIN IMMEDIATE`` for a write, so that
     writers queue on the lock, plain ``BEGIN`` (a snapshot) for a read.
 
+    A write first takes the database's ``WriterLock`` (``store.writer_lock``), when the
+    connection has one: writers then queue in the kernel, not in SQLite's sleeps.
+
     SQLAlchemy's own begin goes through here too (``store.db``'s ``begin`` hook), but a
     transaction of Queries alone never involves it: it costs a request ~25 us to begin and
     as much to commit, more than a statement. ``store.db`` commits whichever began."""
     driver = conn.connection.driver_connection
     assert driver is not None  # INVARIANT: a checked-out connection has its driver's
-    driver.execute("BEGIN IMMEDIATE" if conn.info.get(SQLITE_WRITE, True) else "BEGIN")
+    if not conn.info.get(SQLITE_WRITE, True):
+        driver.execute("BEGIN")
+        return
+    lock: WriterLock | None = conn.info.get(writer_lock.INFO_KEY)
+    if lock is not None:
+        lock.acquire()  # released when the transaction ends (store.db)
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
 
 
 class Query:
@@ -120,10 +136,11 @@ class Query:
 
 
 def _bind(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-    values: list[Any] = []
-    for name, convert in zip(plan.names, plan.bind, strict=True):
-        value = params[name] if name in params else plan.defaults[name]
-        values.append(value if convert is None or value is None else convert(value))
+    defaults = plan.defaults
+    values = [params[n] if n in params else defaults[n] for n in plan.names]
+    for index, convert in plan.bind:
+        if values[index] is not None:
+            values[index] = convert(values[index])
     return values if plan.positional else dict(zip(plan.names, values, strict=True))
 
 
@@ -144,7 +161,13 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     binds = {compiled.bind_names[b]: b for b in compiled.binds.values()}  # rendered names
     positional = bool(dialect.positional)
     names = tuple(compiled.positiontup) if positional else tuple(binds)
-    bind = tuple(binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    bind = tuple(
+        (i, p)
+        for i, p in enumerate(
+            binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+        )
+        if p is not None
+    )
     columns = getattr(statement, "selected_columns", None)
     returning = getattr(compiled, "returning", None) or ()
     result_columns = list(columns) if columns is not None else list(returning)
