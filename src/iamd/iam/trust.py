@@ -97,13 +97,13 @@ def _resolve_arn(conn: Connection, value: str) -> str | None:
     arn = parse_arn(value)
     if arn is None or arn.service != "iam" or arn.resource_type not in ("user", "role"):
         return None
-    if not store.account_exists(conn, arn.account):
-        return None  # an account this server does not host: accepted unresolved
     name = arn.resource.rsplit("/", 1)[-1]
     found = store.entity_id_by_arn(conn, arn.account, arn.resource_type, name)
-    if found is None or found[1] != value:
-        raise MalformedPolicyDocument(invalid_principal("AWS", value))
-    return found[0]
+    if found is not None and found[1] == value:
+        return found[0]
+    if found is None and not store.account_exists(conn, arn.account):
+        return None  # an account this server does not host: accepted unresolved
+    raise MalformedPolicyDocument(invalid_principal("AWS", value))
 
 
 def _replace_principals(text: str, replacements: dict[str, str]) -> str:
