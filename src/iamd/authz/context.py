@@ -18,6 +18,7 @@ tuples of strings.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 from iamd import policy
@@ -30,7 +31,13 @@ Context = dict[str, ContextValue]
 
 def format_time(moment: dt.datetime) -> str:
     """``aws:CurrentTime``'s form: ISO 8601 UTC to the second."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _format_second(int(moment.timestamp() // 1))
+
+
+@functools.lru_cache(maxsize=64)
+def _format_second(epoch: int) -> str:
+    """Formatted once per second: every request's context carries the time."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def principal_keys(caller: Caller, principal: policy.Principal) -> Context:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -145,3 +146,15 @@ def test_policy_variables_use_the_keys(db: Database, rows: Rows) -> None:
         return mine, bound.evaluate("iam:GetUser", other).allowed
 
     assert db.run(False, run) == (True, False)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2024, 5, 1, 12, 0, 0, 999_999, tzinfo=dt.UTC),
+        dt.datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=dt.UTC),
+        dt.datetime(2024, 5, 1, 14, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    ],
+)
+def test_current_time_is_utc_to_the_second_rounded_down(moment: dt.datetime) -> None:
+    assert format_time(moment) == moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
