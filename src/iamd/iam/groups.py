@@ -60,7 +60,7 @@ def create_group(ctx: OperationContext, params: Params) -> Result:
     naming.check_path(path)
     touch_account(ctx.db, ctx.account_id)
     naming.ensure_name_free(ctx.db, GROUP, ctx.account_id, name)
-    naming.ensure_quota(ctx.db, GROUP, ctx.account_id, ctx.settings.quotas)
+    naming.reserve_quota(ctx.db, GROUP, ctx.account_id, ctx.settings.quotas)
     group = Group(
         group_id=unique_id(IdPrefix.GROUP, ctx.random),
         account_id=ctx.account_id,

@@ -101,7 +101,7 @@ def create_instance_profile(ctx: OperationContext, params: Params) -> Result:
     limit = ctx.settings.quotas.tags_per_entity
     touch_account(ctx.db, ctx.account_id)
     naming.ensure_name_free(ctx.db, INSTANCE_PROFILE, ctx.account_id, name)
-    naming.ensure_quota(ctx.db, INSTANCE_PROFILE, ctx.account_id, ctx.settings.quotas)
+    naming.reserve_quota(ctx.db, INSTANCE_PROFILE, ctx.account_id, ctx.settings.quotas)
     profile = store.InstanceProfile(
         instance_profile_id=unique_id(IdPrefix.INSTANCE_PROFILE, ctx.random),
         account_id=ctx.account_id,

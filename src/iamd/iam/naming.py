@@ -248,29 +248,28 @@ def ensure_name_free(conn: Connection, kind: EntityKind, account: str, name: str
         raise EntityAlreadyExists(kind.exists.format(name=name))
 
 
-def ensure_quota(conn: Connection, kind: EntityKind, account: str, quotas: Quotas) -> None:
-    """LimitExceeded when the account already holds its quota of ``kind``.
+def reserve_quota(conn: Connection, kind: EntityKind, account: str, quotas: Quotas) -> None:
+    """LimitExceeded when the account already holds its quota of ``kind``; otherwise the
+    entity about to be created is counted (the transaction's rollback takes it back).
 
-    The kept count (``store.counts``) answers while it is below the quota; a missing one,
-    or one at the quota, is checked by counting the rows, so a count that drifted high
-    costs a recount and never a wrong refusal. Call it after ``touch_account``: writers of
-    one account then take turns, and the count cannot change under the check.
+    The kept count (``store.counts``) answers while it stays within the quota, in one
+    statement; a missing one, or one past the quota, is checked by counting the rows, so a
+    count that drifted high costs a recount and never a wrong refusal. Call it after
+    ``touch_account``: writers of one account then take turns, and the count cannot
+    change under the check.
     """
     limit = kind.quota(quotas)
-    count = counts.get(conn, account, kind.resource)
-    if count is None or count >= limit:
-        count = counts.recount(conn, account, kind.resource, kind.table)
-    if count >= limit:
+    count = counts.bump(conn, account, kind.resource)
+    if count is not None and count <= limit:
+        return
+    existing = counts.recount(conn, account, kind.resource, kind.table)
+    if existing >= limit:
         raise quota_exceeded(kind.quota_name, limit)
-
-
-def count_created(conn: Connection, kind: EntityKind, account: str) -> None:
-    """One more entity of ``kind`` for ``ensure_quota`` (``insert_entity`` calls it)."""
     counts.add(conn, account, kind.resource, 1)
 
 
 def count_deleted(conn: Connection, kind: EntityKind, account: str) -> None:
-    """One entity of ``kind`` fewer for ``ensure_quota``."""
+    """One entity of ``kind`` fewer for ``reserve_quota``."""
     counts.add(conn, account, kind.resource, -1)
 
 
@@ -292,7 +291,6 @@ def insert_entity(conn: Connection, kind: EntityKind, name: str, values: dict[st
         if conflict.kind == "unique":
             raise EntityAlreadyExists(kind.exists.format(name=name)) from None
         raise conflict from exc
-    count_created(conn, kind, str(values["account_id"]))
 
 
 def rename(

@@ -208,7 +208,7 @@ def create_role(ctx: OperationContext, params: Params) -> Result:
         boundary_policy_arn(ctx, str(boundary))
     touch_account(ctx.db, ctx.account_id)
     naming.ensure_name_free(ctx.db, ROLE, ctx.account_id, name)
-    naming.ensure_quota(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
+    naming.reserve_quota(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     role = store.Role(
         role_id=unique_id(IdPrefix.ROLE, ctx.random),
         account_id=ctx.account_id,

@@ -126,7 +126,7 @@ def create_service_linked_role(ctx: OperationContext, params: Params) -> Result:
     touch_account(ctx.db, ctx.account_id)
     if store.get_by_name(ctx.db, ctx.account_id, name) is not None:
         raise name_taken(name)
-    naming.ensure_quota(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
+    naming.reserve_quota(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     document = service_trust_policy(principal)
     checked = trust.validate_trust_policy(ctx.db, document, ctx.settings.quotas.trust_policy_size)
     role = store.Role(

@@ -149,7 +149,7 @@ def create_user(ctx: OperationContext, params: Params) -> Result:
         attachable_policy(ctx.db, ctx.account_id, boundary)
     touch_account(ctx.db, ctx.account_id)
     naming.ensure_name_free(ctx.db, USER, ctx.account_id, name)
-    naming.ensure_quota(ctx.db, USER, ctx.account_id, ctx.settings.quotas)
+    naming.reserve_quota(ctx.db, USER, ctx.account_id, ctx.settings.quotas)
     user = User(
         user_id=unique_id(IdPrefix.USER, ctx.random),
         account_id=ctx.account_id,

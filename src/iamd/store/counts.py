@@ -1,6 +1,6 @@
 """``entity_counts``: how many entities of a kind each account holds (see ``schema``).
 
-No rules here: ``iam.naming.ensure_quota`` decides when a count is trusted.
+No rules here: ``iam.naming.reserve_quota`` decides when a count is trusted.
 """
 
 from __future__ import annotations
@@ -18,12 +18,21 @@ _KEY = (_counts.c.account_id == bindparam("account_id"), _counts.c.kind == bindp
 
 _GET = Query(select(_counts.c.count).where(*_KEY))
 _ADD = Query(update(_counts).where(*_KEY).values(count=_counts.c.count + bindparam("delta")))
+_BUMP = Query(
+    update(_counts).where(*_KEY).values(count=_counts.c.count + 1).returning(_counts.c.count)
+)
 _SET = Query(update(_counts).where(*_KEY).values(count=bindparam("count", type_=Integer)))
 
 
 def get(conn: Connection, account_id: str, kind: str) -> int | None:
     """The kept count, or None when none is kept yet."""
     value = _GET.scalar(conn, {"account_id": account_id, "kind": kind})
+    return None if value is None else int(value)
+
+
+def bump(conn: Connection, account_id: str, kind: str) -> int | None:
+    """Add one to a kept count and return the new count; None when none is kept."""
+    value = _BUMP.scalar(conn, {"account_id": account_id, "kind": kind})
     return None if value is None else int(value)
 
 
