@@ -162,18 +162,29 @@ def timed(driver: Driver, batch: list[Scope]) -> float:
 
 
 def count_statements(app: Any, run: Callable[[], None]) -> int:
+    """SQL statements run through SQLAlchemy and through store.sql's Query, BEGIN and
+    COMMIT not included."""
     from sqlalchemy import event
+
+    from iamd.store import sql
 
     engine = app.runtime.database.engine
     seen = [0]
+    query_run = sql.Query._run
 
     def before(*_args: Any) -> None:
         seen[0] += 1
 
+    def counted(self: Any, conn: Any, params: Any) -> Any:
+        seen[0] += 1
+        return query_run(self, conn, params)
+
     event.listen(engine, "before_cursor_execute", before)
+    sql.Query._run = counted  # type: ignore[method-assign]
     try:
         run()
     finally:
+        sql.Query._run = query_run  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", before)
     return seen[0]
 
