@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from iamd.store.db import Database, change_counter, touch_account
 
@@ -75,3 +76,43 @@ def test_threads_take_turns_and_lose_nothing(sqlite_db: Database) -> None:
         t.join()
     with sqlite_db.transaction(write=False) as conn:
         assert change_counter(conn, ACCOUNT) == 800
+
+
+def test_a_write_opened_inside_another_does_not_wait_for_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The inner transaction gets a second connection: it must fail on SQLite's own lock
+    # after the busy timeout, not hang on the writer lock its own thread holds.
+    import iamd.store.db as db_module
+
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    db = Database(f"sqlite:///{tmp_path / 'nested.sqlite3'}")
+    db.create_schema()
+    with db.transaction() as conn:
+        add_account(conn)
+    with db.transaction(write=True) as outer:
+        touch_account(outer, ACCOUNT)
+        with pytest.raises(OperationalError, match="locked"), db.transaction() as inner:
+            touch_account(inner, ACCOUNT)
+    db.dispose()
+
+
+def test_a_busy_begin_is_retried_by_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A writer outside iamd (no writer lock) holds SQLite's lock for a moment: BEGIN
+    # IMMEDIATE times out with "database is locked", which Database.run tries again.
+    import sqlite3
+
+    import iamd.store.db as db_module
+
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "busy.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    db.create_schema()
+    with db.transaction() as conn:
+        add_account(conn)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.15, other.rollback).start()
+    assert db.run(True, lambda conn: touch_account(conn, ACCOUNT)) == 1
+    other.close()
+    db.dispose()

@@ -61,7 +61,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from iamd.store import schema, writer_lock
-from iamd.store.sql import SQLITE_WRITE, Query, begin_sqlite
+from iamd.store.sql import SQLITE_WRITE, Query, begin_sqlite, on_driver
 from iamd.store.writer_lock import WriterLock
 
 T = TypeVar("T")
@@ -328,7 +328,7 @@ def _end(conn: Connection, *, commit: bool) -> None:
         driver = conn.connection.driver_connection
         if driver is not None and driver.in_transaction:
             if commit:
-                driver.commit()
+                on_driver(conn, "COMMIT", driver.commit)
             else:
                 driver.rollback()
     lock: WriterLock | None = conn.info.get(writer_lock.INFO_KEY)

@@ -69,17 +69,27 @@ def begin_sqlite(conn: Connection) -> None:
     driver = conn.connection.driver_connection
     assert driver is not None  # INVARIANT: a checked-out connection has its driver's
     if not conn.info.get(SQLITE_WRITE, True):
-        driver.execute("BEGIN")
+        on_driver(conn, "BEGIN", driver.execute, "BEGIN")
         return
     lock: WriterLock | None = conn.info.get(writer_lock.INFO_KEY)
     if lock is not None:
         lock.acquire()  # released when the transaction ends (store.db)
     try:
-        driver.execute("BEGIN IMMEDIATE")
+        on_driver(conn, "BEGIN IMMEDIATE", driver.execute, "BEGIN IMMEDIATE")
     except BaseException:
         if lock is not None:
             lock.release()
         raise
+
+
+def on_driver(conn: Connection, what: str, call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` on the driver, its errors wrapped as SQLAlchemy wraps them
+    (``database is locked`` becomes an OperationalError that ``Database.run`` retries)."""
+    base: type[Exception] = conn.dialect.loaded_dbapi.Error
+    try:
+        return call(*args)
+    except base as exc:
+        raise DBAPIError.instance(what, (), exc, base, dialect=conn.dialect) from exc
 
 
 class Query:

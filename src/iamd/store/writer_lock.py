@@ -19,6 +19,7 @@ the kernel drops it if the process dies.
 from __future__ import annotations
 
 import os
+import threading
 
 try:
     import fcntl
@@ -27,20 +28,32 @@ except ImportError:  # pragma: no cover - not a POSIX system: SQLite's busy hand
 
 INFO_KEY = "iamd_writer_lock"  # Connection.info: the connection's WriterLock, if any
 
+_held_here = threading.local()  # .paths: the locks this thread holds, by file
+
 
 class WriterLock:
     def __init__(self, path: str) -> None:
+        self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self.held = False
 
     def acquire(self) -> None:
-        if fcntl is not None and not self.held:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            self.held = True
+        """Wait for the lock. A thread that holds it already through another connection
+        (a write transaction opened inside another) does not wait for itself: that one is
+        left to SQLite's busy handler and its timeout, as without this lock."""
+        if fcntl is None or self.held:
+            return
+        paths: set[str] = _held_here.__dict__.setdefault("paths", set())
+        if self.path in paths:
+            return
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self.held = True
+        paths.add(self.path)
 
     def release(self) -> None:
         if fcntl is not None and self.held:
             self.held = False
+            _held_here.__dict__.setdefault("paths", set()).discard(self.path)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
