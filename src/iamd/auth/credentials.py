@@ -87,9 +87,6 @@ def sts_sessions(box: SecretBox, clock: Clock) -> SessionLookup:
     return lookup
 
 
-read_counter = change_counter  # every signed request reads it (a driver-level Query)
-
-
 class CredentialLookup:
     """Resolves access keys into signing secrets and Callers, for one server process."""
 
@@ -123,7 +120,7 @@ class CredentialLookup:
         known = self._known.get(access_key_id)
         seen: tuple[str, int] | None = None
         if known is not None:
-            counter = read_counter(conn, known.account_id)
+            counter = change_counter(conn, known.account_id)
             if counter == known.counter:
                 return SigningSecret(known.secret, Authenticated(known.caller, counter))
             seen = (known.account_id, counter)
@@ -147,7 +144,7 @@ class CredentialLookup:
             # INVARIANT: the counter is read before the row that is cached with it, so a
             # write committed in between leaves the cached counter behind and the next
             # request reloads.
-            seen = (key.account_id, read_counter(conn, key.account_id))
+            seen = (key.account_id, change_counter(conn, key.account_id))
         account_id, counter = seen
         key = access_keys.get_for_authentication(conn, self._box, access_key_id)
         if key is None:  # gone, or a service's credentials (cached, its account changed)
@@ -175,7 +172,7 @@ class CredentialLookup:
         if found is None:
             self._forget(access_key_id)
             raise InvalidClientTokenId()
-        counter = read_counter(conn, found.account_id)
+        counter = change_counter(conn, found.account_id)
         found = services.credential_for_authentication(conn, self._box, access_key_id)
         if found is None or not found.active or found.secret is None:
             self._forget(access_key_id)

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from iamd.auth import HttpRequest, SigV4Verifier, detect_auth, parse_auth
-from iamd.auth.credentials import Authenticated, read_counter
+from iamd.auth.credentials import Authenticated
 from iamd.authz import remote
 from iamd.authz.authorizer import Subject
 from iamd.errors import (
@@ -46,6 +46,7 @@ from iamd.server import forms
 from iamd.server.errors import MethodNotAllowed
 from iamd.server.last_used import LastUsed
 from iamd.server.runtime import Runtime
+from iamd.store.db import change_counter
 
 log = logging.getLogger("iamd.server")
 
@@ -168,7 +169,7 @@ class AuthorizeEndpoint:
             # account's policies are cached under is read here, the fast way.
             counter = who.counter
             if counter is None and who.caller.account_id:
-                counter = read_counter(conn, who.caller.account_id)
+                counter = change_counter(conn, who.caller.account_id)
             client_info = RequestInfo(
                 question.request.source_ip or "",
                 question.request.secure_transport,

@@ -16,18 +16,11 @@ from iamd.store.sql import Query
 _counts = schema.entity_counts
 _KEY = (_counts.c.account_id == bindparam("account_id"), _counts.c.kind == bindparam("kind"))
 
-_GET = Query(select(_counts.c.count).where(*_KEY))
 _ADD = Query(update(_counts).where(*_KEY).values(count=_counts.c.count + bindparam("delta")))
 _BUMP = Query(
     update(_counts).where(*_KEY).values(count=_counts.c.count + 1).returning(_counts.c.count)
 )
 _SET = Query(update(_counts).where(*_KEY).values(count=bindparam("count", type_=Integer)))
-
-
-def get(conn: Connection, account_id: str, kind: str) -> int | None:
-    """The kept count, or None when none is kept yet."""
-    value = _GET.scalar(conn, {"account_id": account_id, "kind": kind})
-    return None if value is None else int(value)
 
 
 def bump(conn: Connection, account_id: str, kind: str) -> int | None:

@@ -127,9 +127,6 @@ def row_conflict(exc: IntegrityError) -> RowConflict:
     return RowConflict(kind, constraint, message)
 
 
-_WRITE = SQLITE_WRITE
-
-
 @dataclass(slots=True)
 class _Kept:
     """A thread's own SQLite connection, and whether a transaction is using it."""
@@ -254,7 +251,7 @@ class Database:
     def _on_kept(self, kept: _Kept, write: bool) -> Iterator[Connection]:
         conn = kept.conn
         kept.busy = True
-        conn.info[_WRITE] = write
+        conn.info[SQLITE_WRITE] = write
         try:
             yield conn
             _end(conn, commit=True)
@@ -291,21 +288,21 @@ class Database:
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def start_writing(self, conn: Connection, *, deferred: bool = False) -> None:
+    def start_writing(self, conn: Connection) -> None:
         """End the read part of a ``reads_first`` transaction: on SQLite its snapshot is
         committed and the next statement begins the write transaction (``BEGIN
-        IMMEDIATE``, or ``BEGIN`` when ``deferred``). PostgreSQL's write transactions
-        need no lock to begin with, so there it changes nothing."""
+        IMMEDIATE``). PostgreSQL's write transactions need no lock to begin with, so
+        there it changes nothing."""
         if not self.is_sqlite:
             return
         _end(conn, commit=True)
-        conn.info[_WRITE] = not deferred
+        conn.info[SQLITE_WRITE] = True
 
     @contextmanager
     def _connect(self, write: bool, deferred: bool = False) -> Iterator[Connection]:
         with self.engine.connect() as raw:
             if self.is_sqlite:
-                raw.info[_WRITE] = write and not deferred
+                raw.info[SQLITE_WRITE] = write and not deferred
                 conn = raw
             elif not write:
                 conn = raw.execution_options(

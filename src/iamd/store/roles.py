@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Integer, bindparam, delete, select, update
 
 from iamd.store import schema
 from iamd.store.db import as_utc
@@ -148,11 +148,6 @@ def get_by_id(conn: Connection, role_id: str) -> Role | None:
     return _role(row) if row is not None else None
 
 
-def count(conn: Connection, account_id: str) -> int:
-    stmt = select(func.count()).select_from(_roles).where(_roles.c.account_id == account_id)
-    return int(conn.execute(stmt).scalar_one())
-
-
 def row_values(role: Role) -> dict[str, object]:
     """The ``roles`` row of a new role."""
     return {
@@ -170,10 +165,6 @@ def row_values(role: Role) -> dict[str, object]:
         "permissions_boundary_arn": role.permissions_boundary_arn,
         "linked_service": role.linked_service,
     }
-
-
-def insert_role(conn: Connection, role: Role) -> None:
-    conn.execute(insert(_roles).values(**row_values(role)))
 
 
 def update_role(conn: Connection, role_id: str, **values: object) -> None:

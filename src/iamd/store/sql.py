@@ -48,7 +48,6 @@ class _Plan:
     defaults: Mapping[str, Any]  # values of literal binds compiled into the statement
     bind: tuple[tuple[int, Callable[[Any], Any]], ...]  # (parameter, converter)
     result: tuple[tuple[int, Callable[[Any], Any]], ...] | None  # (column, converter)
-    base_error: type[Exception]
     sqlite: bool
 
 
@@ -82,14 +81,17 @@ def begin_sqlite(conn: Connection) -> None:
         raise
 
 
-def on_driver(conn: Connection, what: str, call: Callable[..., Any], *args: Any) -> Any:
+def on_driver(
+    conn: Connection, what: str, call: Callable[..., Any], *args: Any, params: Any = ()
+) -> Any:
     """``call(*args)`` on the driver, its errors wrapped as SQLAlchemy wraps them
-    (``database is locked`` becomes an OperationalError that ``Database.run`` retries)."""
+    (``database is locked`` becomes an OperationalError that ``Database.run`` retries, a
+    duplicate key an IntegrityError)."""
     base: type[Exception] = conn.dialect.loaded_dbapi.Error
     try:
         return call(*args)
     except base as exc:
-        raise DBAPIError.instance(what, (), exc, base, dialect=conn.dialect) from exc
+        raise DBAPIError.instance(what, params, exc, base, dialect=conn.dialect) from exc
 
 
 class Query:
@@ -135,13 +137,8 @@ class Query:
         elif not conn.in_transaction():
             conn.begin()
         values = _bind(plan, params or {})
-        try:
-            cursor = driver.cursor()
-            cursor.execute(plan.sql, values)
-        except plan.base_error as exc:
-            raise DBAPIError.instance(
-                plan.sql, values, exc, plan.base_error, dialect=dialect
-            ) from exc
+        cursor = driver.cursor()
+        on_driver(conn, plan.sql, cursor.execute, plan.sql, values, params=values)
         return plan, cursor
 
 
@@ -185,7 +182,6 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
         c.type.dialect_impl(dialect).result_processor(dialect, None) for c in result_columns
     ]
     converters = tuple((i, p) for i, p in enumerate(processors) if p is not None)
-    dbapi = dialect.loaded_dbapi
     return _Plan(
         sql=sql,
         positional=positional,
@@ -193,6 +189,5 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
         defaults=compiled.params,
         bind=bind,
         result=converters or None,
-        base_error=dbapi.Error,
         sqlite=dialect.name == "sqlite",
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Connection
 
-from iamd.auth.credentials import CredentialLookup, read_counter
+from iamd.auth.credentials import CredentialLookup
 from iamd.errors import InvalidClientTokenId
 from iamd.model.caller import CallerKind
 from iamd.server.runtime import Runtime
 from iamd.store import access_keys
-from iamd.store.db import touch_account
+from iamd.store.db import change_counter, touch_account
 
 from .asgi import KEY_ID, SECRET
 
@@ -26,7 +26,7 @@ def test_root_key(runtime: Runtime) -> None:
     assert found.principal.caller.kind is CallerKind.ROOT
     assert found.principal.caller.arn == f"arn:aws:iam::{runtime.settings.account_id}:root"
     assert found.principal.counter == runtime.database.run(
-        False, lambda c: read_counter(c, runtime.settings.account_id)
+        False, lambda c: change_counter(c, runtime.settings.account_id)
     )
 
 
