@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from threading import Lock
 
-from iamd.auth.request import decode_query_part, split_query
+from iamd.auth.request import decode_query_part, group_headers, split_query
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -99,11 +99,7 @@ def canonical_headers(headers: Sequence[tuple[str, str]], signed_names: Sequence
     Repeated headers are joined with ``,`` in the order received. A signed header that is
     absent contributes an empty value (and so, in practice, a signature mismatch).
     """
-    values: dict[str, tuple[str, ...]] = {}
-    for name, value in headers:
-        lowered = name.lower()
-        values[lowered] = (*values.get(lowered, ()), value)
-    return canonical_headers_by_name(values, signed_names)
+    return canonical_headers_by_name(group_headers(headers), signed_names)
 
 
 def canonical_headers_by_name(
@@ -116,9 +112,9 @@ def canonical_headers_by_name(
         lowered = name.lower()
         found = values.get(lowered, ())
         if len(found) == 1:
-            value = " ".join(found[0].split())
+            value = canonical_header_value(found[0])
         else:
-            value = ",".join([" ".join(v.split()) for v in found])
+            value = ",".join([canonical_header_value(v) for v in found])
         lines.append(f"{lowered}:{value}\n")
     return "".join(lines)
 

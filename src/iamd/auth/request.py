@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import unquote_to_bytes
@@ -34,10 +34,7 @@ class HttpRequest:
     )
 
     def __post_init__(self) -> None:
-        by_name = self._by_name
-        for key, value in self.headers:
-            lowered = key.lower()
-            by_name[lowered] = (*by_name[lowered], value) if lowered in by_name else (value,)
+        self._by_name.update(group_headers(self.headers))
 
     def header_values(self, name: str) -> tuple[str, ...]:
         """Every value of the header ``name`` (case-insensitive), in the order received."""
@@ -95,6 +92,15 @@ class AuthKind(StrEnum):
 PRESIGN_PARAMS = frozenset(
     {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature"}
 )
+
+
+def group_headers(headers: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each header's values, in the order received, under its lowercase name."""
+    by_name: dict[str, tuple[str, ...]] = {}
+    for key, value in headers:
+        lowered = key.lower()
+        by_name[lowered] = (*by_name[lowered], value) if lowered in by_name else (value,)
+    return by_name
 
 
 _KINDS = {
