@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roles", type=int, default=100)
     parser.add_argument("--calls", default=",".join(CALLS))
     parser.add_argument("--profile", metavar="CALL", help="print cProfile of CALL instead")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order (tottime...)")
     parser.add_argument("--statements", action="store_true", help="SQL statements per call")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="iamd-inprocess-") as tmp:
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             profiler.enable()
             timed(driver, batch[50:])
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
             return 0
         for name in calls:
             batch = list(scopes(name, fx, args.count * (args.repeats + 1)))

@@ -81,6 +81,10 @@ class OperationContext:
     # What ``target`` read, kept for the handler (GetRole looks its role up once). Only a
     # read-only operation gets a memo: nothing in its transaction changes what was read.
     memo: dict[Hashable, Any] | None = None
+    # Ends the read part of the request's write transaction (see ``Operation.writes_late``);
+    # the server calls it before the handler of every other write. Calling it again, or in
+    # a read-only transaction, does nothing.
+    start_writing: Callable[[], None] = lambda: None
 
     @property
     def account_id(self) -> str:
@@ -127,6 +131,14 @@ class Operation:
     # SQLite its transaction takes the write lock only when it writes, so concurrent
     # callers in other processes do not queue on it; one that loses a race runs again.
     writes_rarely: bool = False
+    # The handler reads and checks before it writes, and says when it starts writing
+    # (``ctx.start_writing()``): on SQLite the write lock is taken there, so the checks and
+    # lookups before it run in parallel with other processes' writes. What the handler
+    # read before it comes from a snapshot that a concurrent write may have overtaken, so
+    # only reads whose result stays valid if another write commits first belong there
+    # (CreateRole resolves its trust policy's principals; the name is checked by the
+    # unique index when the row is inserted).
+    writes_late: bool = False
 
 
 _REGISTRY: dict[tuple[str, str], Operation] = {}
@@ -144,6 +156,7 @@ def operation(
     signed: bool = True,
     prepare: Prepare | None = None,
     writes_rarely: bool = False,
+    writes_late: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of ``service``'s ``name``."""
 
@@ -163,6 +176,7 @@ def operation(
             signed=signed,
             prepare=prepare,
             writes_rarely=writes_rarely,
+            writes_late=writes_late,
         )
         return handler
 

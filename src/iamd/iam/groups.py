@@ -59,8 +59,6 @@ def create_group(ctx: OperationContext, params: Params) -> Result:
     naming.check_name(GROUP, name)
     naming.check_path(path)
     touch_account(ctx.db, ctx.account_id)
-    naming.ensure_name_free(ctx.db, GROUP, ctx.account_id, name)
-    naming.reserve_quota(ctx.db, GROUP, ctx.account_id, ctx.settings.quotas)
     group = Group(
         group_id=unique_id(IdPrefix.GROUP, ctx.random),
         account_id=ctx.account_id,
@@ -79,6 +77,7 @@ def create_group(ctx: OperationContext, params: Params) -> Result:
         "created_at": ctx.now,
     }
     naming.insert_entity(ctx.db, GROUP, name, values)
+    naming.count_created(ctx.db, GROUP, ctx.account_id, ctx.settings.quotas)
     return {"Group": group_shape(group)}
 
 

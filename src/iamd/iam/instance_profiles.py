@@ -100,8 +100,6 @@ def create_instance_profile(ctx: OperationContext, params: Params) -> Result:
     tags = tagging.parse_tags(params.get("Tags"))
     limit = ctx.settings.quotas.tags_per_entity
     touch_account(ctx.db, ctx.account_id)
-    naming.ensure_name_free(ctx.db, INSTANCE_PROFILE, ctx.account_id, name)
-    naming.reserve_quota(ctx.db, INSTANCE_PROFILE, ctx.account_id, ctx.settings.quotas)
     profile = store.InstanceProfile(
         instance_profile_id=unique_id(IdPrefix.INSTANCE_PROFILE, ctx.random),
         account_id=ctx.account_id,
@@ -111,6 +109,7 @@ def create_instance_profile(ctx: OperationContext, params: Params) -> Result:
         created_at=ctx.now,
     )
     naming.insert_entity(ctx.db, INSTANCE_PROFILE, name, store.row_values(profile))
+    naming.count_created(ctx.db, INSTANCE_PROFILE, ctx.account_id, ctx.settings.quotas)
     tagging.apply_tags(ctx.db, INSTANCE_PROFILE_TAGS, profile.instance_profile_id, tags, limit)
     return {"InstanceProfile": profile_result(ctx, profile)}
 

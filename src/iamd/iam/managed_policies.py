@@ -134,7 +134,6 @@ def create_policy(ctx: OperationContext, params: Params) -> Result:
     tags = tagging.parse_tags(params.get("Tags"))
     touch_account(ctx.db, ctx.account_id)
     naming.ensure_name_free(ctx.db, POLICY, ctx.account_id, name)
-    naming.reserve_quota(ctx.db, POLICY, ctx.account_id, ctx.settings.quotas)
     policy = store.insert_policy(
         ctx.db,
         policy_id=unique_id(IdPrefix.POLICY, ctx.random),
@@ -146,6 +145,7 @@ def create_policy(ctx: OperationContext, params: Params) -> Result:
         document=params["PolicyDocument"],
         now=ctx.now,
     )
+    naming.count_created(ctx.db, POLICY, ctx.account_id, ctx.settings.quotas)
     limit = ctx.settings.quotas.tags_per_entity
     tagging.apply_tags(ctx.db, tagging.POLICY_TAGS, policy.policy_id, tags, limit)
     return {"Policy": policy_shape(policy, 0, 0, tags=tags, description=True)}

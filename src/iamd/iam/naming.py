@@ -248,28 +248,27 @@ def ensure_name_free(conn: Connection, kind: EntityKind, account: str, name: str
         raise EntityAlreadyExists(kind.exists.format(name=name))
 
 
-def reserve_quota(conn: Connection, kind: EntityKind, account: str, quotas: Quotas) -> None:
-    """LimitExceeded when the account already holds its quota of ``kind``; otherwise the
-    entity about to be created is counted (the transaction's rollback takes it back).
+def count_created(conn: Connection, kind: EntityKind, account: str, quotas: Quotas) -> None:
+    """Count the entity of ``kind`` just inserted in ``account``; LimitExceeded when the
+    account already held its quota (the transaction's rollback then takes the row back).
 
-    The kept count (``store.counts``) answers while it stays within the quota, in one
-    statement; a missing one, or one past the quota, is checked by counting the rows, so a
-    count that drifted high costs a recount and never a wrong refusal. Call it after
-    ``touch_account``: writers of one account then take turns, and the count cannot
-    change under the check.
+    Called after the insert, so that a name already taken is EntityAlreadyExists first,
+    as AWS answers. The kept count (``store.counts``) answers while it stays within the
+    quota, in one statement; a missing one, or one past the quota, is checked by counting
+    the rows, so a count that drifted high costs a recount and never a wrong refusal.
+    Call ``touch_account`` first: writers of one account then take turns, and the count
+    cannot change under the check.
     """
     limit = kind.quota(quotas)
     count = counts.bump(conn, account, kind.resource)
     if count is not None and count <= limit:
         return
-    existing = counts.recount(conn, account, kind.resource, kind.table)
-    if existing >= limit:
+    if counts.recount(conn, account, kind.resource, kind.table) > limit:
         raise quota_exceeded(kind.quota_name, limit)
-    counts.add(conn, account, kind.resource, 1)
 
 
 def count_deleted(conn: Connection, kind: EntityKind, account: str) -> None:
-    """One entity of ``kind`` fewer for ``reserve_quota``."""
+    """One entity of ``kind`` fewer for ``count_created``."""
     counts.add(conn, account, kind.resource, -1)
 
 

@@ -188,7 +188,9 @@ def list_target(ctx: OperationContext, params: Params) -> Target:
 # --- operations ---------------------------------------------------------------------------
 
 
-@operation("iam", "CreateRole", target=create_target, request_context=create_context)
+@operation(
+    "iam", "CreateRole", target=create_target, request_context=create_context, writes_late=True
+)
 def create_role(ctx: OperationContext, params: Params) -> Result:
     name = str(params["RoleName"])
     path = str(params.get("Path") or "/")
@@ -200,15 +202,13 @@ def create_role(ctx: OperationContext, params: Params) -> Result:
     tags = tagging.parse_tags(params.get("Tags"))
     if len(tags) > ctx.settings.quotas.tags_per_entity:
         raise naming.quota_exceeded(ROLE_TAGS.quota_name, ctx.settings.quotas.tags_per_entity)
+    # Everything up to ``start_writing`` runs outside the write lock. The trust policy's
+    # principals are resolved there: one deleted meanwhile is one deleted just after the
+    # role was created. The name is checked by the unique index at the insert.
     trust_policy = trust.validate_trust_policy(
         ctx.db, str(params["AssumeRolePolicyDocument"]), trust_limit(ctx)
     )
     boundary = params.get("PermissionsBoundary")
-    if boundary:
-        boundary_policy_arn(ctx, str(boundary))
-    touch_account(ctx.db, ctx.account_id)
-    naming.ensure_name_free(ctx.db, ROLE, ctx.account_id, name)
-    naming.reserve_quota(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     role = store.Role(
         role_id=unique_id(IdPrefix.ROLE, ctx.random),
         account_id=ctx.account_id,
@@ -225,7 +225,13 @@ def create_role(ctx: OperationContext, params: Params) -> Result:
         last_used_region=None,
         linked_service=None,
     )
-    naming.insert_entity(ctx.db, ROLE, name, store.row_values(role))
+    row = store.row_values(role)
+    ctx.start_writing()
+    if boundary:
+        boundary_policy_arn(ctx, str(boundary))
+    touch_account(ctx.db, ctx.account_id)
+    naming.insert_entity(ctx.db, ROLE, name, row)
+    naming.count_created(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     tagging.apply_tags(ctx.db, ROLE_TAGS, role.role_id, tags, ctx.settings.quotas.tags_per_entity)
     # Its principals were resolved just now, so the document displays as submitted.
     return {"Role": role_result(ctx, role, document=trust_policy.text, tag_pairs=dict(tags))}

@@ -126,7 +126,6 @@ def create_service_linked_role(ctx: OperationContext, params: Params) -> Result:
     touch_account(ctx.db, ctx.account_id)
     if store.get_by_name(ctx.db, ctx.account_id, name) is not None:
         raise name_taken(name)
-    naming.reserve_quota(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     document = service_trust_policy(principal)
     checked = trust.validate_trust_policy(ctx.db, document, ctx.settings.quotas.trust_policy_size)
     role = store.Role(
@@ -149,6 +148,7 @@ def create_service_linked_role(ctx: OperationContext, params: Params) -> Result:
         naming.insert_entity(ctx.db, ROLE, name, store.row_values(role))
     except EntityAlreadyExists:
         raise name_taken(name) from None
+    naming.count_created(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     if spec.policy_arn is not None:
         attachments.attachable_policy(ctx.db, ctx.account_id, spec.policy_arn)
         policy_store.attach(ctx.db, ctx.account_id, "role", role.role_id, spec.policy_arn)

@@ -148,8 +148,6 @@ def create_user(ctx: OperationContext, params: Params) -> Result:
     if boundary:
         attachable_policy(ctx.db, ctx.account_id, boundary)
     touch_account(ctx.db, ctx.account_id)
-    naming.ensure_name_free(ctx.db, USER, ctx.account_id, name)
-    naming.reserve_quota(ctx.db, USER, ctx.account_id, ctx.settings.quotas)
     user = User(
         user_id=unique_id(IdPrefix.USER, ctx.random),
         account_id=ctx.account_id,
@@ -171,6 +169,7 @@ def create_user(ctx: OperationContext, params: Params) -> Result:
         "permissions_boundary_arn": user.permissions_boundary_arn,
     }
     naming.insert_entity(ctx.db, USER, name, values)
+    naming.count_created(ctx.db, USER, ctx.account_id, ctx.settings.quotas)
     tagging.apply_tags(ctx.db, tagging.USER_TAGS, user.user_id, tags, _tag_limit(ctx))
     return {"User": user_shape(user, tags)}
 

@@ -10,7 +10,8 @@
           SigV4Verifier + CredentialLookup -> Caller
           OperationContext (with the request's BoundAuthorizer as ``authorize``)
           op.authorize? -> authorize op.action on op.target(ctx, params)
-          (a write: ``start_writing``; on SQLite only the handler holds the write lock)
+          (a write: ``start_writing``; on SQLite only the handler holds the write lock,
+           and a ``writes_late`` handler takes it itself after its reads and checks)
           op.handler(ctx, params) -> result
     ──> commit ──> protocol.serialize_result (XML)
 
@@ -106,6 +107,13 @@ class Pipeline:
             authenticated.append((caller, region, now))
             info = RequestInfo(peer.source_ip, peer.secure, peer.user_agent, region)
             bound = rt.authorizer.bind(conn, caller, info, now, counter=who.counter)
+            writing = [not reads_first]
+
+            def start_writing() -> None:
+                if not writing[0]:
+                    writing[0] = True
+                    rt.database.start_writing(conn)
+
             ctx = OperationContext(
                 request_id=exchange.request_id,
                 service=service,
@@ -120,12 +128,13 @@ class Pipeline:
                 authorize=bound,
                 now=now,
                 memo={} if op.readonly else None,
+                start_writing=start_writing,
             )
             if op.authorize:
                 extra = op.request_context(ctx, parsed.params) if op.request_context else None
                 bound.authorize(op.action, op.target(ctx, parsed.params), extra)
-            if reads_first:
-                rt.database.start_writing(conn)
+            if not op.writes_late:
+                start_writing()
             return op.handler(ctx, parsed.params)
 
         if op.prepare is not None:

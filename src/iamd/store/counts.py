@@ -1,6 +1,6 @@
 """``entity_counts``: how many entities of a kind each account holds (see ``schema``).
 
-No rules here: ``iam.naming.reserve_quota`` decides when a count is trusted.
+No rules here: ``iam.naming.count_created`` decides when a count is trusted.
 """
 
 from __future__ import annotations
