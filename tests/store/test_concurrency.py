@@ -6,9 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Connection, func, select
 
-from iamd.store import schema
+from iamd.config import Quotas
+from iamd.errors import LimitExceeded
+from iamd.iam.naming import ROLE, count_created
+from iamd.store import counts, schema
 from iamd.store.db import Database, RowConflict, change_counter
 
 from .procs import run_workers
@@ -54,6 +58,38 @@ def test_threads_creating_one_name_in_any_case_make_one_role(db: Database, accou
     assert outcomes.count("ok") == 1
     assert outcomes.count("conflict") == 11
     assert _role_names(db) == ["deploy"]
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["count-missing", "count-kept"])
+def test_threads_creating_roles_never_exceed_the_quota(
+    db: Database, account: str, kept: bool
+) -> None:
+    """Creators do not take the account's lock: the kept count's row orders them, and a
+    recount (the count missing, or at the quota) counts every committed creation."""
+    quotas = Quotas(roles_per_account=5)
+    db.run(True, lambda conn: add_role(conn, "existing"))
+    if kept:
+        db.run(True, lambda conn: counts.recount(conn, account, "role", schema.roles))
+    outcomes: list[str] = []
+
+    def create(conn: Connection, i: int) -> None:
+        add_role(conn, f"r{i}")
+        count_created(conn, ROLE, account, quotas)
+
+    def run(i: int) -> None:
+        try:
+            db.run(True, lambda conn: create(conn, i))
+            outcomes.append("ok")
+        except LimitExceeded:
+            outcomes.append("full")
+
+    _in_threads(12, run)
+    assert outcomes.count("ok") == 4
+    with db.transaction(write=False) as conn:
+        rows = conn.execute(select(func.count()).select_from(schema.roles)).scalar_one()
+        kept_count = conn.execute(select(schema.entity_counts.c.count)).scalar_one()
+    assert rows == 5
+    assert kept_count == 5  # the kept count agrees with the rows
 
 
 def test_threads_adding_versions_never_exceed_five(db: Database, account: str) -> None:

@@ -9,9 +9,10 @@
     evaluate(): Request(principal, action, target ARN, keys) ──policy.evaluate──> Evaluation
     authorize(): the same, raising AccessDenied with AWS's message on a denial
 
-A write anywhere in an account bumps its change counter (``store.db.touch_account``), and
-every Subject of that account is keyed on the counter, so the next request on any node
-rebuilds it: no cache is ever stale past the write's commit. The account root has no
+A write that changes or removes anything in an account bumps its change counter
+(``store.db.touch_account``; creating a new entity does not, as no Subject refers to
+it), and every Subject of that account is keyed on the counter, so the next request on
+any node rebuilds it: no cache is ever stale past the write's commit. The account root has no
 identity policies and is allowed unless an explicit Deny (in a resource policy) says no;
 its Subject needs no database read at all.
 """

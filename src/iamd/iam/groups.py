@@ -58,7 +58,6 @@ def create_group(ctx: OperationContext, params: Params) -> Result:
     name, path = params["GroupName"], params.get("Path") or "/"
     naming.check_name(GROUP, name)
     naming.check_path(path)
-    touch_account(ctx.db, ctx.account_id)
     group = Group(
         group_id=unique_id(IdPrefix.GROUP, ctx.random),
         account_id=ctx.account_id,

@@ -99,7 +99,6 @@ def create_instance_profile(ctx: OperationContext, params: Params) -> Result:
     )
     tags = tagging.parse_tags(params.get("Tags"))
     limit = ctx.settings.quotas.tags_per_entity
-    touch_account(ctx.db, ctx.account_id)
     profile = store.InstanceProfile(
         instance_profile_id=unique_id(IdPrefix.INSTANCE_PROFILE, ctx.random),
         account_id=ctx.account_id,

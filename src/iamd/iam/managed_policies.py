@@ -132,7 +132,6 @@ def create_policy(ctx: OperationContext, params: Params) -> Result:
     naming.check_path(path)
     managed_document(params["PolicyDocument"], ctx.settings.quotas.managed_policy_size)
     tags = tagging.parse_tags(params.get("Tags"))
-    touch_account(ctx.db, ctx.account_id)
     naming.ensure_name_free(ctx.db, POLICY, ctx.account_id, name)
     policy = store.insert_policy(
         ctx.db,

@@ -254,10 +254,10 @@ def count_created(conn: Connection, kind: EntityKind, account: str, quotas: Quot
 
     Called after the insert, so that a name already taken is EntityAlreadyExists first,
     as AWS answers. The kept count (``store.counts``) answers while it stays within the
-    quota, in one statement; a missing one, or one past the quota, is checked by counting
-    the rows, so a count that drifted high costs a recount and never a wrong refusal.
-    Call ``touch_account`` first: writers of one account then take turns, and the count
-    cannot change under the check.
+    quota, in one statement that also makes concurrent creators of the kind take turns
+    (its row stays locked until the transaction ends); a missing count, or one past the
+    quota, is checked by counting the rows, so a count that drifted high costs a recount
+    and never a wrong refusal. No ``touch_account`` is needed for the count.
     """
     limit = kind.quota(quotas)
     count = counts.bump(conn, account, kind.resource)

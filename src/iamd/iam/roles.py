@@ -227,9 +227,9 @@ def create_role(ctx: OperationContext, params: Params) -> Result:
     )
     row = store.row_values(role)
     ctx.start_writing()
-    if boundary:
+    if boundary:  # the policy must still exist, and not be deleted under the new role
+        touch_account(ctx.db, ctx.account_id)
         boundary_policy_arn(ctx, str(boundary))
-    touch_account(ctx.db, ctx.account_id)
     naming.insert_entity(ctx.db, ROLE, name, row)
     naming.count_created(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     tagging.apply_tags(ctx.db, ROLE_TAGS, role.role_id, tags, ctx.settings.quotas.tags_per_entity)

@@ -145,9 +145,9 @@ def create_user(ctx: OperationContext, params: Params) -> Result:
     naming.check_path(path)
     tags = tagging.parse_tags(params.get("Tags"))
     boundary = params.get("PermissionsBoundary")
-    if boundary:
+    if boundary:  # the policy must still exist, and not be deleted under the new user
+        touch_account(ctx.db, ctx.account_id)
         attachable_policy(ctx.db, ctx.account_id, boundary)
-    touch_account(ctx.db, ctx.account_id)
     user = User(
         user_id=unique_id(IdPrefix.USER, ctx.random),
         account_id=ctx.account_id,

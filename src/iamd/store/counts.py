@@ -21,6 +21,7 @@ _BUMP = Query(
     update(_counts).where(*_KEY).values(count=_counts.c.count + 1).returning(_counts.c.count)
 )
 _SET = Query(update(_counts).where(*_KEY).values(count=bindparam("count", type_=Integer)))
+_LOCK = Query(update(_counts).where(*_KEY).values(count=_counts.c.count))
 
 
 def bump(conn: Connection, account_id: str, kind: str) -> int | None:
@@ -35,11 +36,18 @@ def add(conn: Connection, account_id: str, kind: str, delta: int) -> None:
 
 
 def recount(conn: Connection, account_id: str, kind: str, table: Table) -> int:
-    """Count the account's rows of ``table``, keep the number and return it."""
+    """Count the account's rows of ``table``, keep the number and return it.
+
+    The kept count's row is locked first (created if missing), and the rows are counted
+    after: on PostgreSQL a creator that has bumped the count holds that lock until it
+    commits, so its row is counted, and creators that recount take turns. SQLite's
+    writers take turns anyway.
+    """
+    key = {"account_id": account_id, "kind": kind}
+    insert_ignore(conn, _counts, {**key, "count": 0})
+    _LOCK.execute(conn, key)
     value = int(_count(table).scalar(conn, {"account_id": account_id}))
-    params = {"account_id": account_id, "kind": kind, "count": value}
-    if not _SET.execute(conn, params):
-        insert_ignore(conn, _counts, params)
+    _SET.execute(conn, {**key, "count": value})
     return value
 
 

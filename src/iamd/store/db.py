@@ -24,8 +24,9 @@ Design:
   committed. ``touch_account`` updates the account row, so it also serializes writers of
   one account from the moment it is called: call it first in a write transaction when a
   whole-account invariant matters. Reads run at REPEATABLE READ, READ ONLY: one snapshot.
-- ``accounts.change_counter`` goes up with every write in an account (``touch_account``);
-  caches of compiled policies key on it (``change_counter``).
+- ``accounts.change_counter`` goes up with every write that changes or removes something
+  in an account (``touch_account``); caches of compiled policies key on it
+  (``change_counter``).
 """
 
 from __future__ import annotations
@@ -427,7 +428,13 @@ def lock_row(conn: Connection, table: Table, key: Mapping[str, object]) -> Row[A
 def touch_account(conn: Connection, account_id: str) -> int:
     """Count a write in ``account_id`` and return the new change counter.
 
-    On PostgreSQL this locks the account row until the transaction ends.
+    Every write that changes or removes something calls it (each node's caches of the
+    account are keyed on the counter), and so does one that reads what it depends on
+    and must not see it change before it commits: on PostgreSQL this locks the account
+    row until the transaction ends, so writers of the account take turns from here.
+    A write that only creates a new entity referring to nothing else needs neither:
+    nothing cached refers to it, and the unique name index and the kept count
+    (``iam.naming.count_created``) settle concurrent creators.
     """
     value = _TOUCH.scalar(conn, {"account": account_id})
     return int(value) if value is not None else 0

@@ -9,9 +9,10 @@ Conventions:
   policies and instance profiles; links between rows use them, so a deleted and
   re-created entity with the same name is a different entity.
 - Timestamps are timezone-aware UTC; policy documents are stored as submitted.
-- ``accounts.change_counter`` goes up on every write in the account: caches of compiled
-  policies and principals are keyed on it, so a write on one node is seen by the next
-  request on every node.
+- ``accounts.change_counter`` goes up on every write that changes or removes something
+  in the account: caches of compiled policies and principals are keyed on it, so such a
+  write on one node is seen by the next request on every node. Creating a new entity
+  does not move it: nothing cached refers to an entity that did not exist.
 """
 
 from __future__ import annotations
