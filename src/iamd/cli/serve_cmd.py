@@ -1,9 +1,11 @@
 """``iamd serve``: prepare the store, then serve IAM and STS with uvicorn.
 
 The store is made ready once, in this process (schema, master key, default account and
-root key, printed once if generated); then uvicorn starts the workers, each building its
-own runtime from the same ``IAMD_*`` settings (``iamd.server.app:app_from_env``). Flags
-override the environment and are handed to the workers through it.
+root key, printed once if generated); then the workers start, each building its own
+runtime from the same ``IAMD_*`` settings (``iamd.server.app:app_from_env``). Flags
+override the environment and are handed to the workers through it. Several workers each
+listen on their own socket (``server.workers``), so that the kernel spreads clients'
+connections among them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def register(commands: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from iamd.server import workers
     from iamd.server.runtime import prepare_store
 
     logging.basicConfig(
@@ -52,16 +55,25 @@ def run_serve(args: argparse.Namespace) -> int:
     except (MasterKeyError, BootstrapError) as exc:
         print(f"iamd: {exc}", file=sys.stderr)
         return 2
+    options: dict[str, Any] = {
+        "app": APP_FACTORY,
+        "factory": True,
+        "log_level": args.log_level,
+        "access_log": False,
+        "lifespan": "on",
+        "server_header": False,
+        "date_header": False,
+    }
+    if args.workers > 1 and workers.reuse_port_supported():
+        try:
+            return workers.serve(options, settings.host, settings.port, args.workers)
+        except OSError as exc:
+            print(f"iamd: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+            return 1
     uvicorn.run(
-        APP_FACTORY,
-        factory=True,
         host=settings.host,
         port=settings.port,
         workers=args.workers if args.workers > 1 else None,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-        date_header=False,
+        **options,
     )
     return 0
