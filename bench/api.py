@@ -7,15 +7,19 @@ session credentials AssumeRole returned. Each server gets the same fixture throu
 (a user with a key, 100 roles) and then the same load: requests signed ahead of time
 with botocore's SigV4 signer and replayed by wrk over ``--connections`` keep-alive
 connections for ``--seconds`` each (``api_load.py``). iamd runs with each of
-``--workers``; moto's server is one process. Then GetRole and ListRoles are measured on
-one iamd with 100 roles and again after its store is grown to ``--large`` roles by
-direct inserts.
+``--workers``; moto's server is one process. All servers run side by side, and each of
+``--rounds`` measures every call on each of them in turn; the table shows each call's
+median round, so that a slow spell of a shared machine, which lands on one round, is
+left out for every server alike. Then GetRole and ListRoles are measured on one iamd
+with 100 roles and again after its store is grown to ``--large`` roles by direct
+inserts.
 
     apt-get install wrk && pip install -e '.[bench]'
-    python bench/api.py [--seconds 5] [--connections 16] [--workers 1,2]
+    python bench/api.py [--seconds 5] [--connections 16] [--workers 1,2] [--rounds 3]
 
-The last lines read ``iamd/moto GetRole: R`` per call, R being the ratio of requests/s
-(iamd with the most workers). Loopback only; every server and wrk run stops by itself.
+The last lines read ``iamd/moto GetRole: R`` per call, R being the ratio of the median
+requests/s (iamd with the most workers), followed by each round's own ratio. Loopback
+only; every server and wrk run stops by itself.
 """
 
 from __future__ import annotations
@@ -125,9 +129,7 @@ class Bench:
             replay(server.endpoint, path, seconds=1, connections=self.args.connections)
             path.unlink()
 
-    def suite(self, server: Server) -> dict[str, Result]:
-        fx = seed(server)
-        self.warm(server, fx)
+    def suite(self, server: Server, fx: Fixture) -> dict[str, Result]:
         return {name: self.measure(server, name, fx, self.args.seconds) for name in self.calls}
 
     def sizes(self, workers: int) -> dict[tuple[str, int], Result]:
@@ -161,6 +163,12 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def median(runs: list[Result]) -> Result:
+    """The run with the median rate (the lower middle one of an even number)."""
+    ordered = sorted(runs, key=lambda r: r.rate)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def cell(r: Result) -> str:
     return f"{r.rate:,.0f} ({r.p50_ms:.2f} / {r.p99_ms:.2f})"
 
@@ -179,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--large", type=int, default=100_000, help="roles in the large store")
     parser.add_argument("--calls", default=",".join(CALLS), help="which calls (default all)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure every server this often; report medians"
+    )
     parser.add_argument("--no-moto", action="store_true", help="measure iamd only")
     parser.add_argument("--no-sizes", action="store_true", help="skip 100 vs --large roles")
     args = parser.parse_args(argv)
@@ -196,20 +207,38 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="iamd-bench-")))
         bench = Bench(args, workdir)
-        results: dict[str, dict[str, Result]] = {}
-        servers: list[Callable[[], Server]] = [
+        rounds: dict[str, dict[str, list[Result]]] = {}
+        makers: list[Callable[[], Server]] = [
             functools.partial(IamdServer, workdir / f"iamd-{w}", w) for w in workers
         ]
         if not args.no_moto:
-            servers.append(functools.partial(MotoServer, workdir / "moto"))
-        for make in servers:
-            with make() as server:
-                results[server.name] = bench.suite(server)
+            makers.append(functools.partial(MotoServer, workdir / "moto"))
+        # Every server runs for the whole benchmark, and each round measures them one after
+        # another: a slow spell of a shared machine then lands on every server's round, and
+        # the median of the rounds leaves it out.
+        servers = [stack.enter_context(make()) for make in makers]
+        fixtures = [seed(server) for server in servers]
+        for server, fx in zip(servers, fixtures, strict=True):
+            bench.warm(server, fx)
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                print(f"round {number} of {args.rounds}", flush=True)
+            for server, fx in zip(servers, fixtures, strict=True):
+                for call, result in bench.suite(server, fx).items():
+                    rounds.setdefault(server.name, {}).setdefault(call, []).append(result)
+        for server in reversed(servers):
+            server.stop()
         sizes = {} if args.no_sizes else bench.sizes(max(workers))
     print(f"load at the end {os.getloadavg()[0]:.1f}\n")
+    results = {
+        name: {call: median(runs) for call, runs in calls.items()}
+        for name, calls in rounds.items()
+    }
     names = list(results)
     rows = [["call", *[f"{n} req/s (p50 / p99 ms)" for n in names]]]
     rows += [[call, *[cell(results[n][call]) for n in names]] for call in bench.calls]
+    if args.rounds > 1:
+        print(f"median of {args.rounds} rounds")
     print(table(rows))
     if sizes:
         print()
@@ -227,7 +256,13 @@ def main(argv: list[str] | None = None) -> int:
             for call in bench.calls:
                 moto = results["moto"][call].rate
                 ratio = results[name][call].rate / moto if moto else 0.0
-                print(f"{label}/moto {call}: {ratio:.1f}")
+                each = ""
+                if args.rounds > 1:
+                    pairs = zip(rounds[name][call], rounds["moto"][call], strict=True)
+                    each = "  (rounds: " + ", ".join(
+                        f"{r.rate / m.rate:.1f}" if m.rate else "-" for r, m in pairs
+                    ) + ")"
+                print(f"{label}/moto {call}: {ratio:.1f}{each}")
     return 0
 
 
