@@ -81,6 +81,9 @@ class OperationContext:
     # What ``target`` read, kept for the handler (GetRole looks its role up once). Only a
     # read-only operation gets a memo: nothing in its transaction changes what was read.
     memo: dict[Hashable, Any] | None = None
+    # The caller's account's change counter as authentication read it, in this request's
+    # first snapshot (None when it was not read: temporary credentials).
+    counter: int | None = None
     # Ends the read part of the request's write transaction (see ``Operation.writes_late``);
     # the server calls it before the handler of every other write. Calling it again, or in
     # a read-only transaction, does nothing.

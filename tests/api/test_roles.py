@@ -160,6 +160,30 @@ def test_recreated_principal_is_not_trusted(iam: Any, account: Credentials) -> N
     assert shown["Statement"][0]["Principal"]["AWS"] == [old["RoleId"], account.account_id]
 
 
+def test_each_new_role_trusts_the_principal_as_it_is_now(iam: Any, account: Credentials) -> None:
+    """Principals found by earlier creates are remembered until the account changes: a
+    deleted principal is invalid at once, a re-created one is the new entity."""
+    old = create(iam, "worker")
+    for name in ("app1", "app2"):  # the second resolves what the first found
+        create(iam, name, trust(old["Arn"]))
+    iam.delete_role(RoleName="worker")
+    with pytest.raises(ClientError) as exc:
+        create(iam, "app3", trust(old["Arn"]))
+    assert error(exc) == (
+        "MalformedPolicyDocument",
+        400,
+        f'Invalid principal in policy: "AWS":"{old["Arn"]}"',
+    )
+    create(iam, "worker")
+    create(iam, "app4", trust(old["Arn"]))
+    shown = {
+        name: iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
+        for name in ("app1", "app4")
+    }
+    assert shown["app1"]["Statement"][0]["Principal"]["AWS"] == old["RoleId"]
+    assert shown["app4"] == trust(old["Arn"])  # resolved to the new worker, which exists
+
+
 def test_invalid_principal(iam: Any, account: Credentials) -> None:
     ghost = f"arn:aws:iam::{account.account_id}:role/ghost"
     with pytest.raises(ClientError) as exc:

@@ -205,8 +205,9 @@ def create_role(ctx: OperationContext, params: Params) -> Result:
     # Everything up to ``start_writing`` runs outside the write lock. The trust policy's
     # principals are resolved there: one deleted meanwhile is one deleted just after the
     # role was created. The name is checked by the unique index at the insert.
+    seen = (ctx.account_id, ctx.counter) if ctx.counter is not None else None
     trust_policy = trust.validate_trust_policy(
-        ctx.db, str(params["AssumeRolePolicyDocument"]), trust_limit(ctx)
+        ctx.db, str(params["AssumeRolePolicyDocument"]), trust_limit(ctx), seen=seen
     )
     boundary = params.get("PermissionsBoundary")
     role = store.Role(

@@ -57,11 +57,27 @@ class TrustPolicy:
     principal_ids: dict[str, str]
 
 
-def validate_trust_policy(conn: Connection, text: str, size_limit: int) -> TrustPolicy:
-    """Grammar (MalformedPolicyDocument), size (LimitExceeded), then principal resolution."""
+# Seen: an account and the change counter read in the same snapshot as the lookups.
+Seen = tuple[str, int]
+
+# Users and roles found by ARN, per (account, change counter, ARN): deleting or renaming
+# one moves the counter (``touch_account``), creating one does not but a new entity was
+# never found before. Only lookups made in the snapshot the counter was read in may use
+# it (CreateRole resolves before it starts writing).
+_FOUND: dict[tuple[str, int, str], str] = {}
+_FOUND_MAX = 4096
+
+
+def validate_trust_policy(
+    conn: Connection, text: str, size_limit: int, *, seen: Seen | None = None
+) -> TrustPolicy:
+    """Grammar (MalformedPolicyDocument), size (LimitExceeded), then principal resolution.
+
+    ``seen``: the account and change counter read in the same snapshot, when known; ARNs
+    of that account found before at that counter are not looked up again."""
     policy = parse_document(text, PolicyKind.TRUST)
     check_size(text, size_limit, TRUST_QUOTA_NAME)
-    return TrustPolicy(text, resolve_principals(conn, policy))
+    return TrustPolicy(text, resolve_principals(conn, policy, seen))
 
 
 def _aws_principals(policy: Policy) -> Iterator[str]:
@@ -71,7 +87,9 @@ def _aws_principals(policy: Policy) -> Iterator[str]:
                 yield from spec.values("AWS")
 
 
-def resolve_principals(conn: Connection, policy: Policy) -> dict[str, str]:
+def resolve_principals(
+    conn: Connection, policy: Policy, seen: Seen | None = None
+) -> dict[str, str]:
     """``{ARN: unique id}`` of the users and roles the policy names; Invalid principal
     (MalformedPolicyDocument) for one that does not exist."""
     resolved: dict[str, str] = {}
@@ -80,7 +98,7 @@ def resolve_principals(conn: Connection, policy: Policy) -> dict[str, str]:
         if value.startswith(_UNIQUE_ID_PREFIXES) and parse_arn(value) is None:
             bare_ids.add(value)
             continue
-        found = _resolve_arn(conn, value)
+        found = _resolve_arn(conn, value, seen)
         if found is not None:
             resolved[value] = found
     if bare_ids:
@@ -90,16 +108,23 @@ def resolve_principals(conn: Connection, policy: Policy) -> dict[str, str]:
     return resolved
 
 
-def _resolve_arn(conn: Connection, value: str) -> str | None:
+def _resolve_arn(conn: Connection, value: str, seen: Seen | None) -> str | None:
     """The unique id ``value`` names, None if it is not resolved; raises if it is missing."""
     if value == "*" or is_account_id(value):
         return None
     arn = parse_arn(value)
     if arn is None or arn.service != "iam" or arn.resource_type not in ("user", "role"):
         return None
+    key = (seen[0], seen[1], value) if seen is not None and seen[0] == arn.account else None
+    if key is not None and (known := _FOUND.get(key)) is not None:
+        return known
     name = arn.resource.rsplit("/", 1)[-1]
     found = store.entity_id_by_arn(conn, arn.account, arn.resource_type, name)
     if found is not None and found[1] == value:
+        if key is not None:
+            if len(_FOUND) >= _FOUND_MAX:
+                _FOUND.clear()
+            _FOUND[key] = found[0]
         return found[0]
     if found is None and not store.account_exists(conn, arn.account):
         return None  # an account this server does not host: accepted unresolved

@@ -128,6 +128,7 @@ class Pipeline:
                 authorize=bound,
                 now=now,
                 memo={} if op.readonly else None,
+                counter=who.counter,
                 start_writing=start_writing,
             )
             if op.authorize:
