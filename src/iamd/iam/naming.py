@@ -198,15 +198,6 @@ def _by_name(table: Table) -> Select[Any]:
 
 
 @functools.cache
-def _taken(table: Table) -> Query:
-    return Query(
-        select(table.c.account_id).where(
-            table.c.account_id == bindparam("account_id"), table.c.name_lower == bindparam("name")
-        )
-    )
-
-
-@functools.cache
 def _insert(table: Table, columns: tuple[str, ...]) -> Query:
     """An INSERT of these columns; the others get their column's default, if scalar, as
     SQLAlchemy's own insert would give them."""
@@ -244,7 +235,7 @@ def arn_of(conn: Connection, kind: EntityKind, account: str, name: str) -> str:
 
 def ensure_name_free(conn: Connection, kind: EntityKind, account: str, name: str) -> None:
     """EntityAlreadyExists if ``name`` is taken in ``account``, in any letter case."""
-    if _taken(kind.table).first(conn, {"account_id": account, "name": name.lower()}):
+    if find_by_name(conn, kind, account, name) is not None:
         raise EntityAlreadyExists(kind.exists.format(name=name))
 
 

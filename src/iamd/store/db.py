@@ -217,12 +217,7 @@ class Database:
         which runs the same ``begin`` hook), so a block that never touches the database
         (GetCallerIdentity with session credentials) costs no BEGIN and no COMMIT.
         """
-        kept = self._kept_connection()
-        if kept is not None:
-            with self._on_kept(kept, write and not (deferred or reads_first)) as conn:
-                yield conn
-            return
-        with self._connect(write, deferred or reads_first) as conn:
+        with self._open(write, deferred or reads_first) as conn:
             try:
                 yield conn
                 _end(conn, commit=True)
@@ -231,6 +226,21 @@ class Database:
                 if isinstance(exc, IntegrityError):
                     raise row_conflict(exc) from exc
                 raise
+
+    @contextmanager
+    def _open(self, write: bool, deferred: bool) -> Iterator[Connection]:
+        """A connection for one transaction: this thread's kept one when it is idle."""
+        kept = self._kept_connection()
+        if kept is None:
+            with self._connect(write, deferred) as conn:
+                yield conn
+            return
+        kept.busy = True
+        kept.conn.info[SQLITE_WRITE] = write and not deferred
+        try:
+            yield kept.conn
+        finally:
+            kept.busy = False
 
     def _kept_connection(self) -> _Kept | None:
         """This thread's own SQLite connection when it is idle, else None (PostgreSQL, an
@@ -247,22 +257,6 @@ class Database:
             with self._kept_lock:
                 self._all_kept.append(kept)
         return None if kept.busy else kept
-
-    @contextmanager
-    def _on_kept(self, kept: _Kept, write: bool) -> Iterator[Connection]:
-        conn = kept.conn
-        kept.busy = True
-        conn.info[SQLITE_WRITE] = write
-        try:
-            yield conn
-            _end(conn, commit=True)
-        except BaseException as exc:
-            _end(conn, commit=False)
-            if isinstance(exc, IntegrityError):
-                raise row_conflict(exc) from exc
-            raise
-        finally:
-            kept.busy = False
 
     def run(
         self,
@@ -440,7 +434,7 @@ def touch_account(conn: Connection, account_id: str) -> int:
     return int(value) if value is not None else 0
 
 
-# Every write runs it; on the driver (store.sql), as every request reads the counter.
+# Writes that change or remove run it; on the driver (store.sql), as reads of the counter are.
 _TOUCH = Query(
     update(schema.accounts)
     .where(schema.accounts.c.account_id == bindparam("account"))
