@@ -231,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes = {} if args.no_sizes else bench.sizes(max(workers))
     print(f"load at the end {os.getloadavg()[0]:.1f}\n")
     results = {
-        name: {call: median(runs) for call, runs in calls.items()}
-        for name, calls in rounds.items()
+        name: {call: median(runs) for call, runs in calls.items()} for name, calls in rounds.items()
     }
     names = list(results)
     rows = [["call", *[f"{n} req/s (p50 / p99 ms)" for n in names]]]
@@ -259,9 +258,11 @@ def main(argv: list[str] | None = None) -> int:
                 each = ""
                 if args.rounds > 1:
                     pairs = zip(rounds[name][call], rounds["moto"][call], strict=True)
-                    each = "  (rounds: " + ", ".join(
-                        f"{r.rate / m.rate:.1f}" if m.rate else "-" for r, m in pairs
-                    ) + ")"
+                    each = (
+                        "  (rounds: "
+                        + ", ".join(f"{r.rate / m.rate:.1f}" if m.rate else "-" for r, m in pairs)
+                        + ")"
+                    )
                 print(f"{label}/moto {call}: {ratio:.1f}{each}")
     return 0
 

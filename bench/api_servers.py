@@ -206,26 +206,29 @@ def role_name(index: int) -> str:
     return f"{ROLE_PREFIX}{index:05d}"
 
 
+# The trust policy of every seeded and created role: the bench user may assume it.
+TRUST_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{USER}"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
 def seed(server: Server, roles: int = 100) -> Fixture:
     """A user with a key, ``roles`` roles trusting it, and a session of one of them."""
     iam = server.client("iam")
     iam.create_user(UserName=USER)
     key = iam.create_access_key(UserName=USER)["AccessKey"]
     user = Keys(key["AccessKeyId"], key["SecretAccessKey"])
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{USER}"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
     for index in range(roles):
-        iam.create_role(RoleName=role_name(index), AssumeRolePolicyDocument=trust)
+        iam.create_role(RoleName=role_name(index), AssumeRolePolicyDocument=TRUST_POLICY)
     target = role_name(roles // 2)
     arn = iam.get_role(RoleName=target)["Role"]["Arn"]
     creds = None
@@ -239,7 +242,7 @@ def seed(server: Server, roles: int = 100) -> Fixture:
         raise RuntimeError(f"{server.name}: AssumeRole failed while seeding")
     c = creds["Credentials"]
     session = Keys(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
-    return Fixture(target, arn, trust, user, session)
+    return Fixture(target, arn, TRUST_POLICY, user, session)
 
 
 def seed_roles_sql(server: IamdServer, total: int) -> int:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import cProfile
 import functools
-import json
 import os
 import pstats
 import statistics
@@ -27,28 +26,16 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from api_load import FORM, VERSIONS
+from api_servers import ACCOUNT, USER
+from api_servers import TRUST_POLICY as TRUST
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 HOST = "localhost:4566"
-ACCOUNT = "123456789012"
 ROOT = ("test", "test", None)
-VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
-FORM = "application/x-www-form-urlencoded; charset=utf-8"
 CALLS = ("GetRole", "ListRoles", "AssumeRole", "GetCallerIdentity", "CreateRole")
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bench-user"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 Keys = tuple[str, str, str | None]
 Scope = dict[str, Any]
@@ -114,8 +101,8 @@ def field(body: bytes, name: str) -> str:
 
 def seed(driver: Driver, roles: int) -> dict[str, Keys | str]:
     iam = lambda action, params=(): driver.ok(signed_scope("iam", action, list(params), ROOT))  # noqa: E731
-    iam("CreateUser", [("UserName", "bench-user")])
-    key = iam("CreateAccessKey", [("UserName", "bench-user")])
+    iam("CreateUser", [("UserName", USER)])
+    key = iam("CreateAccessKey", [("UserName", USER)])
     user: Keys = (field(key, "AccessKeyId"), field(key, "SecretAccessKey"), None)
     for index in range(roles):
         iam("CreateRole", [("RoleName", f"r-{index:05d}"), ("AssumeRolePolicyDocument", TRUST)])

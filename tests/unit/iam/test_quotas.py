@@ -49,7 +49,7 @@ def test_at_the_quota_a_taken_name_is_named_first_and_nothing_is_created(
     h.call(create, {member: "first", **extra})
     with pytest.raises(EntityAlreadyExists):
         h.call(create, {member: "FIRST", **extra})
-    for _ in range(3):  # refused creates must not count
+    for _ in range(3):  # each refused create is rolled back, and refused again
         with pytest.raises(LimitExceeded):
             h.call(create, {member: "second", **extra})
     get, _ = GET[create]
