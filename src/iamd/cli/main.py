@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 
 from iamd import __version__
-from iamd.cli import account_cmd, idp_cmd, keys_cmd, policy_cmd, role_cmd, serve_cmd, service_cmd
+from iamd.cli import (
+    account_cmd,
+    db_cmd,
+    idp_cmd,
+    keys_cmd,
+    policy_cmd,
+    role_cmd,
+    serve_cmd,
+    service_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.register(commands)
     account_cmd.register(commands)
     keys_cmd.register(commands)
+    db_cmd.register(commands)
     role_cmd.register(commands)
     service_cmd.register(commands)
     idp_cmd.register(commands)

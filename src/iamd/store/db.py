@@ -61,7 +61,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from iamd.store import schema, writer_lock
+from iamd.store import migrate, schema, writer_lock
 from iamd.store.sql import SQLITE_WRITE, Query, begin_sqlite, on_driver
 from iamd.store.writer_lock import WriterLock
 
@@ -192,12 +192,20 @@ class Database:
         self._local = threading.local()
         self.engine.dispose()
 
-    def create_schema(self) -> None:
-        """Create the missing tables and indexes; safe when several processes start at once."""
+    def create_schema(self, *, upgrade: bool = True) -> None:
+        """Create or upgrade the schema to this version's (``migrate``); safe when several
+        processes start at once. With ``upgrade=False`` a store that needs an upgrade is
+        refused with ``migrate.SchemaError`` instead."""
         with self._schema_lock, self.transaction(write=True) as conn:
             if self.is_postgresql:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
-            schema.metadata.create_all(conn, checkfirst=True)
+            if upgrade:
+                migrate.upgrade(conn)
+            elif migrate.pending(conn):
+                raise migrate.SchemaError(
+                    f"the store's schema is at revision {migrate.current(conn) or 'none'}, "
+                    f"not {migrate.head()}: run `iamd db upgrade`"
+                )
 
     @contextmanager
     def transaction(

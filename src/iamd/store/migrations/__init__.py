@@ -1,0 +1,4 @@
+"""Alembic's script directory for the store's schema: ``env.py`` and ``versions/``.
+
+Every schema change is a revision in ``versions/``; ``iamd.store.migrate`` runs them.
+"""

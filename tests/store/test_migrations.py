@@ -1,0 +1,171 @@
+"""Schema migrations, on SQLite and on a real PostgreSQL.
+
+- The revisions, run one by one from nothing, build exactly the schema the code declares:
+  a change to ``schema.py`` without its revision fails here.
+- A store made before migrations existed (the baseline's tables, no version table) is
+  upgraded in place with every row it held.
+- A store written by a newer iamd, or one that needs an upgrade when upgrading is off, is
+  refused and left as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    inspect,
+    select,
+    text,
+)
+
+from iamd.store import migrate, schema
+from iamd.store.db import Database
+
+STAMP = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def raw(db_url: str) -> Iterator[Database]:
+    """A Database on an empty store, the schema not yet created."""
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+def _run(db: Database, *steps: str) -> None:
+    """Run alembic commands (``upgrade:REV``, ``stamp:REV``) on the store, in one transaction."""
+    with db.transaction(write=True) as conn:
+        config = migrate._config(conn)
+        for step in steps:
+            verb, revision = step.split(":")
+            getattr(command, verb)(config, revision)
+
+
+def _differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn)
+    return list(compare_metadata(context, schema.metadata))
+
+
+def test_the_revisions_build_exactly_the_declared_schema(raw: Database) -> None:
+    _run(raw, "upgrade:head")
+    with raw.transaction() as conn:
+        assert _differences(conn) == []
+        assert migrate.current(conn) == migrate.head()
+
+
+def test_a_new_store_is_made_at_the_newest_revision(raw: Database) -> None:
+    raw.create_schema()
+    with raw.transaction() as conn:
+        assert migrate.current(conn) == migrate.head()
+        assert _differences(conn) == []
+        assert not migrate.pending(conn)
+
+
+def _value(column: Any) -> object:
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return True
+    if isinstance(kind, (Integer, BigInteger)):
+        return 7
+    if isinstance(kind, DateTime):
+        return STAMP
+    if isinstance(kind, LargeBinary):
+        return b"\x00secret\xff"
+    if isinstance(kind, (String, Text)):
+        return "v"
+    raise AssertionError(f"no sample value for {column.table.name}.{column.name}: {kind!r}")
+
+
+def _legacy_store(db: Database) -> dict[str, dict[str, object]]:
+    """What iamd before migrations made: the baseline's tables, one row in each."""
+    _run(db, "upgrade:" + migrate.BASELINE)
+    rows: dict[str, dict[str, object]] = {}
+    with db.transaction(write=True) as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+        old = MetaData()
+        old.reflect(conn)
+        for table in old.sorted_tables:
+            row = {column.name: _value(column) for column in table.columns}
+            conn.execute(insert(table).values(row))
+            rows[table.name] = row
+    return rows
+
+
+def _normalized(row: dict[str, object]) -> dict[str, object]:
+    return {
+        k: (v.astimezone(dt.UTC).replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) else v)
+        for k, v in row.items()
+    }
+
+
+def _read_back(conn: Connection, table: Table) -> dict[str, object]:
+    found = conn.execute(select(table)).mappings().all()
+    assert len(found) == 1, table.name
+    row = dict(found[0])
+    for key, value in row.items():
+        if isinstance(value, dt.datetime) and value.tzinfo is None:  # SQLite keeps naive UTC
+            row[key] = value.replace(tzinfo=dt.UTC)
+        if isinstance(value, memoryview):
+            row[key] = bytes(value)
+    return row
+
+
+def test_a_store_made_before_migrations_is_upgraded_with_every_row(raw: Database) -> None:
+    rows = _legacy_store(raw)
+    assert len(rows) >= 20
+    with raw.transaction() as conn:
+        assert migrate.current(conn) is None
+        assert migrate.pending(conn)
+
+    raw.create_schema()
+
+    with raw.transaction() as conn:
+        assert migrate.current(conn) == migrate.head()
+        assert _differences(conn) == []
+        for name, row in rows.items():
+            table = schema.metadata.tables[name]
+            found = _read_back(conn, table)
+            assert _normalized({k: found[k] for k in row}) == _normalized(row), name
+
+
+def test_upgrading_twice_changes_nothing(raw: Database) -> None:
+    raw.create_schema()
+    raw.create_schema()
+    with raw.transaction() as conn:
+        assert migrate.current(conn) == migrate.head()
+
+
+def test_a_store_that_needs_an_upgrade_is_refused_when_upgrading_is_off(raw: Database) -> None:
+    _legacy_store(raw)
+    with pytest.raises(migrate.SchemaError, match="iamd db upgrade"):
+        raw.create_schema(upgrade=False)
+    with raw.transaction() as conn:
+        assert migrate.current(conn) is None
+
+
+def test_a_store_written_by_a_newer_iamd_is_refused_and_left_alone(raw: Database) -> None:
+    raw.create_schema()
+    with raw.transaction(write=True) as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    with pytest.raises(migrate.SchemaError, match="newer iamd"):
+        raw.create_schema()
+    with raw.transaction() as conn:
+        assert migrate.current(conn) == "ffff"
+        assert set(schema.metadata.tables) <= set(inspect(conn).get_table_names())
