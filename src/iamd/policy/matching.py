@@ -7,14 +7,19 @@
   six-component ARN is globbed as plain text.
 - Policy variables in a resource pattern (2012-10-17 documents only) are substituted
   from the request context before matching; what they produce is literal text.
+
+A pattern is compiled into a regex only when a regex matches it in linear time
+(``glob.regex_safe``); any other (``*a*a*a*b``) is a ``glob.Glob``, which no pattern can
+make slow. Patterns with variables are globbed per request.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from iamd.policy.context import Context
+from iamd.policy.glob import ArnGlob, Glob, regex_safe, split_arn
 from iamd.policy.variables import has_variables, parse_template
 
 ResourceMatcher = Callable[[str, Context], bool]
@@ -51,19 +56,35 @@ def is_wildcard(pattern: str) -> bool:
 class ActionMatcher:
     """Matches an action name (already lowercased) against a statement's action list."""
 
-    __slots__ = ("_exact", "_regex", "match_all")
+    __slots__ = ("_exact", "_globs", "_regex", "match_all")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         lowered = [p.lower() for p in patterns]
         self.match_all = "*" in lowered
         self._exact = frozenset(p for p in lowered if not is_wildcard(p))
-        wild = [glob_to_regex(p) for p in lowered if is_wildcard(p)]
-        self._regex = re.compile("|".join(f"(?:{w})" for w in wild), re.DOTALL) if wild else None
+        wild = [p for p in lowered if is_wildcard(p)]
+        self._regex = _alternation(glob_to_regex(p) for p in wild if regex_safe(p))
+        self._globs = tuple(Glob.of(p) for p in wild if not regex_safe(p))
 
     def __call__(self, action: str) -> bool:
         if self.match_all or action in self._exact:
             return True
-        return self._regex is not None and self._regex.fullmatch(action) is not None
+        if self._regex is not None and self._regex.fullmatch(action) is not None:
+            return True
+        for glob in self._globs:  # noqa: SIM110 - a loop costs less than a generator here
+            if glob.match(action):
+                return True
+        return False
+
+
+def _alternation(sources: Iterable[str]) -> re.Pattern[str] | None:
+    alternatives = [f"(?:{s})" for s in sources]
+    return re.compile("|".join(alternatives), re.DOTALL) if alternatives else None
+
+
+def resource_glob(pattern: str) -> Glob | ArnGlob:
+    """The linear-time matcher of a Resource pattern."""
+    return ArnGlob.of(pattern) or Glob.of(pattern)
 
 
 def resource_matcher(patterns: Sequence[str], *, variables: bool) -> ResourceMatcher | None:
@@ -71,19 +92,22 @@ def resource_matcher(patterns: Sequence[str], *, variables: bool) -> ResourceMat
     if "*" in patterns:
         return None
     static: list[str] = []
+    globs: list[Glob | ArnGlob] = []
     exact: set[str] = set()
-    templated: list[Callable[[Context], str | None]] = []
+    templated: list[Callable[[Context], Glob | ArnGlob | None]] = []
     for p in patterns:
         if variables and has_variables(p):
-            templated.append(_template_regex(p))
-        elif is_wildcard(p):
+            templated.append(_template_glob(p))
+        elif not is_wildcard(p):
+            exact.add(p)
+        elif regex_safe(p, arn=True):
             static.append(arn_glob_to_regex(p))
         else:
-            exact.add(p)
-    regex = re.compile("|".join(f"(?:{s})" for s in static), re.DOTALL) if static else None
+            globs.append(resource_glob(p))
+    regex = _alternation(static)
     frozen_exact = frozenset(exact)
 
-    if not templated:
+    if not templated and not globs:
         if regex is None:
             return lambda resource, _ctx: resource in frozen_exact
         fullmatch = regex.fullmatch
@@ -92,28 +116,37 @@ def resource_matcher(patterns: Sequence[str], *, variables: bool) -> ResourceMat
     def match(resource: str, ctx: Context) -> bool:
         if resource in frozen_exact or (regex is not None and regex.fullmatch(resource)):
             return True
+        for glob in globs:
+            if glob.match(resource):
+                return True
         for build in templated:
-            source = build(ctx)
-            if source is not None and re.fullmatch(source, resource, re.DOTALL):
+            built = build(ctx)
+            if built is not None and built.match(resource):
                 return True
         return False
 
     return match
 
 
-def _template_regex(pattern: str) -> Callable[[Context], str | None]:
-    """A function from context to the regex source of ``pattern`` with variables filled."""
-    parts = pattern.split(":", 5)
-    if len(parts) != 6:
+def _template_glob(pattern: str) -> Callable[[Context], Glob | ArnGlob | None]:
+    """A function from context to the matcher of ``pattern`` with its variables filled."""
+    parts = split_arn(pattern)
+    if parts is None:
         template = parse_template(pattern)
-        return lambda ctx: template.resolve(ctx, glob_to_regex, re.escape)
+
+        def plain(ctx: Context) -> Glob | None:
+            runs = template.runs(ctx)
+            return None if runs is None else Glob.from_runs(runs)
+
+        return plain
     # Variables may stand only in the resource part (after the fifth colon).
     if any(has_variables(p) for p in parts[:5]):
         return lambda _ctx: None
-    head = ":".join(glob_to_regex(p, within=":") for p in parts[:5]) + ":"
-    template = parse_template(parts[5])
-    return lambda ctx: _join(head, template.resolve(ctx, glob_to_regex, re.escape))
+    head = [Glob.of(p) for p in parts[:5]]
+    tail = parse_template(parts[5])
 
+    def arn(ctx: Context) -> ArnGlob | None:
+        runs = tail.runs(ctx)
+        return None if runs is None else ArnGlob([*head, Glob.from_runs(runs)])
 
-def _join(head: str, tail: str | None) -> str | None:
-    return None if tail is None else head + tail
+    return arn

@@ -37,6 +37,7 @@ from iamd.policy.document import (
     PolicyKind,
     scalar_text,
 )
+from iamd.policy.glob import Glob
 from iamd.policy.operators import split_operator
 from iamd.policy.principals_grammar import NO_PRINCIPALS, check_principal
 
@@ -222,10 +223,8 @@ def _matches_trust_action(pattern: str) -> bool:
         return True
     if "*" not in lowered and "?" not in lowered:
         return False
-    regex = re.compile(
-        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in lowered)
-    )
-    return any(regex.fullmatch(action) for action in TRUST_POLICY_ACTIONS)
+    glob = Glob.of(lowered)
+    return any(glob.match(action) for action in TRUST_POLICY_ACTIONS)
 
 
 def _check_resources(statement: dict[str, Any], kind: PolicyKind) -> list[str]:

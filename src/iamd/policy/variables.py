@@ -10,7 +10,6 @@ matches an asterisk, never a wildcard, and so does a ``*`` inside a substituted 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from iamd.policy.context import Context
@@ -52,25 +51,19 @@ class Template:
     def keys(self) -> tuple[str, ...]:
         return tuple(p.key for p in self.parts if isinstance(p, Variable))
 
-    def resolve(
-        self,
-        context: Context,
-        policy_text: Callable[[str], str] = str,
-        value_text: Callable[[str], str] = str,
-    ) -> str | None:
-        """Substitute the variables from ``context``.
+    def runs(self, context: Context) -> list[tuple[bool, str]] | None:
+        """The text as (written_in_the_policy, text) runs with the variables substituted.
 
-        ``policy_text`` converts runs written in the policy (where ``*`` and ``?`` may be
-        wildcards); ``value_text`` converts what a variable produced (always literal).
-        Returns None when a variable has no value and no default, or names a multivalued
-        key: such a pattern matches nothing.
+        Only runs written in the policy may hold wildcards; what a variable produced is
+        literal. Returns None when a variable has no value and no default, or names a
+        multivalued key: such a pattern matches nothing.
         """
-        out: list[str] = []
+        out: list[tuple[bool, str]] = []
         for part in self.parts:
             if isinstance(part, str):
-                out.append(policy_text(part))
+                out.append((True, part))
             elif isinstance(part, Special):
-                out.append(value_text(part.char))
+                out.append((False, part.char))
             else:
                 value = context.get(part.key)
                 if value is None:
@@ -79,8 +72,13 @@ class Template:
                     value = part.default
                 elif not isinstance(value, str):
                     return None
-                out.append(value_text(value))
-        return "".join(out)
+                out.append((False, value))
+        return out
+
+    def resolve(self, context: Context) -> str | None:
+        """The text with the variables substituted (None as for ``runs``)."""
+        runs = self.runs(context)
+        return None if runs is None else "".join(text for _, text in runs)
 
 
 def parse_template(text: str) -> Template:

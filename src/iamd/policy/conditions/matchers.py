@@ -32,6 +32,7 @@ from iamd.policy.conditions.readers import (
     read_number,
 )
 from iamd.policy.context import Context
+from iamd.policy.glob import ArnGlob, Glob, regex_safe
 from iamd.policy.variables import Template, has_variables, parse_template
 
 ValueTest = Callable[[str, Context], bool]
@@ -107,16 +108,21 @@ def _string_equals_ignore_case(values: Sequence[str], variables: bool) -> Matche
 def _string_like(values: Sequence[str], variables: bool) -> Matcher:
     plain, templates = _split(values, variables)
     members = frozenset(v for v in plain if not has_wildcards(v))
-    globs = compile_globs(glob_source(v) for v in plain if has_wildcards(v))
+    wild = [v for v in plain if has_wildcards(v)]
+    globs = compile_globs(glob_source(v) for v in wild if regex_safe(v))
+    slow_free = tuple(Glob.of(v).match for v in wild if not regex_safe(v))
     tests = [like_test(t) for t in templates]
-    if globs is None and not tests:
+    if globs is None and not tests and not slow_free:
         return _membership(members, False)
     fullmatch = globs.fullmatch if globs is not None else None
 
     def test(value: str, context: Context) -> bool:
         if value in members or (fullmatch is not None and fullmatch(value) is not None):
             return True
-        for like in tests:  # noqa: SIM110 - a loop costs less than a generator here
+        for match in slow_free:
+            if match(value):
+                return True
+        for like in tests:  # noqa: SIM110
             if like(value, context):
                 return True
         return False
@@ -156,9 +162,12 @@ def _arn(values: Sequence[str], variables: bool) -> Matcher:
     any_arn = "*" in plain
     patterns = [v for v in plain if v != "*"]
     exact = frozenset(v for v in patterns if not has_wildcards(v) and arn_source(v) is not None)
-    sources = [arn_source(v) for v in patterns if has_wildcards(v)]
+    wild = [v for v in patterns if has_wildcards(v)]
+    sources = [arn_source(v) for v in wild if regex_safe(v, arn=True)]
     globs = compile_globs(s for s in sources if s is not None)
     fullmatch = globs.fullmatch if globs is not None else None
+    arn_globs = [ArnGlob.of(v) for v in wild if not regex_safe(v, arn=True)]
+    slow_free = tuple(g.match for g in arn_globs if g is not None)
     tests = [arn_test(t) for t in templates]
 
     def test(value: str, context: Context) -> bool:
@@ -168,6 +177,9 @@ def _arn(values: Sequence[str], variables: bool) -> Matcher:
             return True
         if fullmatch is not None and fullmatch(value) is not None:
             return True
+        for match in slow_free:
+            if match(value):
+                return True
         for arn_like in tests:  # noqa: SIM110 - a loop costs less than a generator here
             if arn_like(value, context):
                 return True

@@ -6,9 +6,10 @@ into six at the first five colons, a wildcard in the partition, service, region 
 account stays inside its component, and one in the resource part spans ``/`` and ``:``.
 ArnEquals and ArnLike are the same operator.
 
-A pattern without variables becomes one compiled regex when the policy is compiled.
-A pattern with variables is resolved against each request: what a variable produces is
-literal text (``${*}`` is an asterisk), so it is escaped, never globbed.
+A pattern without variables becomes a compiled regex when the policy is compiled, if a
+regex matches it in linear time (``glob.regex_safe``), and a ``glob.Glob`` otherwise. A
+pattern with variables is resolved against each request and globbed without a regex:
+what a variable produces is literal text (``${*}`` is an asterisk), never a wildcard.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from iamd.policy.context import Context
+from iamd.policy.glob import ArnGlob, Glob
 from iamd.policy.variables import Part, Special, Template, Variable
 
 _ARN_COMPONENTS = 6
@@ -55,22 +57,6 @@ def compile_globs(sources: Iterable[str]) -> re.Pattern[str] | None:
 
 
 # --- patterns with policy variables ---------------------------------------------------
-
-
-def _parts(template: Template, context: Context) -> list[tuple[bool, str]] | None:
-    """The pattern as (is_policy_text, text) runs; None when a variable cannot resolve."""
-    out: list[tuple[bool, str]] = []
-    for part in template.parts:
-        if isinstance(part, str):
-            out.append((True, part))
-        elif isinstance(part, Special):
-            out.append((False, part.char))
-        else:
-            value = _variable(part, context)
-            if value is None:
-                return None
-            out.append((False, value))
-    return out
 
 
 def _variable(var: Variable, context: Context) -> str | None:
@@ -135,7 +121,7 @@ def like_test(template: Template) -> Callable[[str, Context], bool]:
     ``?`` (rare with variables) falls back to a regex built for the request.
     """
     if any(isinstance(p, str) and "?" in p for p in template.parts):
-        return _like_by_regex(template)
+        return _like_by_glob(template)
     runs: list[list[Part]] = [[]]
     for part in template.parts:
         if isinstance(part, str):
@@ -181,13 +167,10 @@ def _glob_chunks(value: str, chunks: list[str]) -> bool:
     return True
 
 
-def _like_by_regex(template: Template) -> Callable[[str, Context], bool]:
+def _like_by_glob(template: Template) -> Callable[[str, Context], bool]:
     def test(value: str, context: Context) -> bool:
-        runs = _parts(template, context)
-        if runs is None:
-            return False
-        source = "".join(glob_source(t) if policy else re.escape(t) for policy, t in runs)
-        return re.fullmatch(source, value, re.DOTALL) is not None
+        runs = template.runs(context)
+        return runs is not None and Glob.from_runs(runs).match(value)
 
     return test
 
@@ -200,23 +183,10 @@ def arn_test(template: Template) -> Callable[[str, Context], bool]:
     """
 
     def test(value: str, context: Context) -> bool:
-        runs = _parts(template, context)
+        runs = template.runs(context)
         if runs is None or not is_arn(value):
             return False
-        pieces: list[str] = []
-        colons = 0
-        for policy, text in runs:
-            for ch in text:
-                if ch == ":":
-                    colons += 1
-                    pieces.append(":")
-                elif policy and ch in "*?":
-                    within = colons < _ARN_COMPONENTS - 1
-                    pieces.append(("[^:]" if within else ".") + ("*" if ch == "*" else ""))
-                else:
-                    pieces.append(re.escape(ch))
-        if colons < _ARN_COMPONENTS - 1:
-            return False
-        return re.fullmatch("".join(pieces), value, re.DOTALL) is not None
+        glob = ArnGlob.from_runs(runs)
+        return glob is not None and glob.match(value)
 
     return test
