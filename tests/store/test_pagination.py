@@ -128,6 +128,11 @@ def test_max_items_default_and_bounds() -> None:
         "bnVsbA",
         encode_marker([True]),
         encode_marker([1.5]),  # type: ignore[list-item]
+        encode_marker([10**23]),  # past 64 bits: no driver can bind it
+        "WyJcdWQ4MDAiXQ",  # ["\ud800"]: a lone surrogate no driver can encode
+        encode_marker(["a"]) + "==",  # padding: another spelling of a valid marker
+        "WyJ+fn4iXQ",  # ["~~~"] in the standard alphabet (iamd writes WyJ-fn4iXQ)
+        "x" * 321,
     ],
 )
 def test_invalid_markers(marker: str) -> None:
@@ -137,6 +142,8 @@ def test_invalid_markers(marker: str) -> None:
 
 def test_marker_round_trip() -> None:
     assert decode_marker(encode_marker(["é/x", 3]), 2) == ("é/x", 3)
+    with pytest.raises(InvalidMarker):
+        decode_marker(encode_marker(["é/x", 3]), 2, strings=True)
 
 
 def test_invalid_marker_in_a_query(db: Database) -> None:
@@ -155,5 +162,9 @@ def test_paginate_sequence() -> None:
     assert paginate_sequence([], key=str) == Page((), False, None)
     beyond = paginate_sequence(items, key=str, marker=encode_marker(["zzz"]))
     assert beyond == Page((), False, None)
-    numbered = paginate_sequence([1, 2, 10], key=int, marker=encode_marker([2]))
+    numbered = paginate_sequence([1, 2, 10], key=int, marker=encode_marker([2]), numbered=True)
     assert numbered.items == (10,)
+    with pytest.raises(InvalidMarker):  # a position where a name was issued, and back
+        paginate_sequence(items, key=str, marker=encode_marker([2]))
+    with pytest.raises(InvalidMarker):
+        paginate_sequence([1, 2], key=int, marker=encode_marker(["n"]), numbered=True)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from iamd.errors import InvalidInput, NoSuchEntity, PolicyNotAttachable
+from iamd.errors import InvalidInput, NoSuchEntity, PolicyNotAttachable, ValidationError
 from iamd.iam.documents import quota_exceeded
 from iamd.model.arn import parse_arn
 from iamd.operations import OperationContext, Params, Result
@@ -44,7 +44,7 @@ def paged(fetch: Callable[[], Page[T]]) -> Page[T]:
     try:
         return fetch()
     except InvalidMarker:
-        raise InvalidInput("Invalid Marker.") from None
+        raise ValidationError("Invalid Marker.") from None
 
 
 def page_result(found: Page[Any], member: str, items: Sequence[Any]) -> Result:
@@ -56,12 +56,22 @@ def page_result(found: Page[Any], member: str, items: Sequence[Any]) -> Result:
 
 
 def page(
-    items: Sequence[T], params: Params, member: str, key: Callable[[T], KeyValue] = str
+    items: Sequence[T],
+    params: Params,
+    member: str,
+    key: Callable[[T], KeyValue] = str,
+    *,
+    numbered: bool = False,
 ) -> Result:
-    """One Marker/MaxItems page of a short in-memory list sorted by the unique ``key``."""
+    """One Marker/MaxItems page of a short in-memory list sorted by the unique ``key``
+    (strings, or integers when ``numbered``)."""
     found = paged(
         lambda: paginate_sequence(
-            items, key=key, marker=params.get("Marker"), max_items=params.get("MaxItems")
+            items,
+            key=key,
+            marker=params.get("Marker"),
+            max_items=params.get("MaxItems"),
+            numbered=numbered,
         )
     )
     return page_result(found, member, found.items)

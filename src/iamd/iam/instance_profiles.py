@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from iamd.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
+from iamd.errors import DeleteConflict, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.iam import naming, tagging
 from iamd.iam.naming import INSTANCE_PROFILE
 from iamd.iam.roles import get_role, marker_after, modifiable_role, role_result, role_target
@@ -182,7 +182,7 @@ def list_instance_profiles_for_role(ctx: OperationContext, params: Params) -> Re
             max_items=params.get("MaxItems"),
         )
     except (InvalidMarker, ValueError):
-        raise InvalidInput("Invalid Marker.") from None
+        raise ValidationError("Invalid Marker.") from None
     result: Result = {
         "InstanceProfiles": [profile_result(ctx, p, tags=False) for p in page.items],
         "IsTruncated": page.is_truncated,

@@ -93,7 +93,7 @@ def list_policy_versions(ctx: OperationContext, params: Params) -> Result:
     policy = get_policy(ctx, params["PolicyArn"])
     # Newest first, as AWS lists them; the marker is the position in that order.
     versions = list(enumerate(store.list_versions(ctx.db, policy.policy_id)))
-    result = page(versions, params, "Versions", key=lambda item: item[0])
+    result = page(versions, params, "Versions", key=lambda item: item[0], numbered=True)
     result["Versions"] = [version_shape(v) for _, v in result["Versions"]]
     return result
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from iamd.errors import InvalidInput, NoSuchEntity, UnmodifiableEntity
+from iamd.errors import NoSuchEntity, UnmodifiableEntity, ValidationError
 from iamd.iam import naming, tagging, trust
 from iamd.iam.attachments import attachable_policy, check_policy_arn
 from iamd.iam.naming import ROLE
@@ -324,9 +324,9 @@ def marker_after(marker: object) -> str | None:
     if not marker:
         return None
     try:
-        (after,) = decode_marker(str(marker), 1)
+        (after,) = decode_marker(str(marker), 1, strings=True)
     except InvalidMarker:
-        raise InvalidInput("Invalid Marker.") from None
+        raise ValidationError("Invalid Marker.") from None
     return str(after)
 
 

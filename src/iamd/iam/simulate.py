@@ -216,7 +216,7 @@ def _trust_policy(conn: Connection, arn_text: str) -> CompiledPolicy | None:
 
 def _paged(results: list[dict[str, Any]], params: Params) -> Result:
     numbered = list(enumerate(results))
-    found = page(numbered, params, "EvaluationResults", key=lambda item: item[0])
+    found = page(numbered, params, "EvaluationResults", key=lambda item: item[0], numbered=True)
     found["EvaluationResults"] = [result for _, result in found["EvaluationResults"]]
     return found
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from iamd.errors import InvalidInput
+from iamd.errors import InvalidInput, ValidationError
 from iamd.iam.naming import length_violations, quota_exceeded, raise_violations
 from iamd.store import tags as tag_store
 from iamd.store.pagination import InvalidMarker
@@ -219,7 +219,7 @@ def list_tags_result(
             max_items=params.get("MaxItems"),
         )
     except (InvalidMarker, ValueError):
-        raise InvalidInput("Invalid Marker.") from None
+        raise ValidationError("Invalid Marker.") from None
     result: dict[str, Any] = {"Tags": tag_list(page.items), "IsTruncated": page.is_truncated}
     if page.marker is not None:
         result["Marker"] = page.marker

@@ -55,20 +55,40 @@ def encode_marker(key: Sequence[KeyValue]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_marker(marker: str, width: int) -> tuple[KeyValue, ...]:
-    """The key a marker carries; InvalidMarker unless it is ``width`` strings/ints."""
+def decode_marker(marker: str, width: int, *, strings: bool = False) -> tuple[KeyValue, ...]:
+    """The key a marker carries; InvalidMarker unless it is exactly what ``encode_marker``
+    writes for ``width`` strings (or 64-bit integers, unless ``strings``).
+
+    Only the one spelling iamd issues is accepted, so a marker made by hand (a huge
+    number, a lone surrogate, another base64 alphabet or padding) never reaches a query.
+    """
+    if len(marker) > MAX_MARKER_LENGTH:
+        raise InvalidMarker("the marker is not valid")
     try:
         padded = marker + "=" * (-len(marker) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error):
+    except (ValueError, UnicodeError, binascii.Error, RecursionError):
         raise InvalidMarker("the marker is not valid") from None
-    if (
-        not isinstance(value, list)
-        or len(value) != width
-        or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)
-    ):
+    if not isinstance(value, list) or len(value) != width or not all(map(_key_value, value)):
+        raise InvalidMarker("the marker is not valid")
+    if strings and not all(isinstance(v, str) for v in value):
+        raise InvalidMarker("the marker is not valid")
+    try:
+        canonical = encode_marker(value)
+    except UnicodeError:  # a lone surrogate
+        raise InvalidMarker("the marker is not valid") from None
+    if canonical != marker:
         raise InvalidMarker("the marker is not valid")
     return tuple(value)
+
+
+_INT64 = 1 << 63
+
+
+def _key_value(value: object) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
 
 
 def paginate(
@@ -87,7 +107,7 @@ def paginate(
     """
     limit = max_items_or_default(max_items)
     if marker is not None:
-        after = decode_marker(marker, len(order_by))
+        after = decode_marker(marker, len(order_by), strings=True)
         if len(order_by) == 1:
             stmt = stmt.where(order_by[0] > after[0])
         else:
@@ -129,15 +149,19 @@ def paginate_sequence(
     key: Callable[[T], KeyValue],
     marker: str | None = None,
     max_items: int | None = None,
+    numbered: bool = False,
 ) -> Page[T]:
-    """Pagination over a list already in memory, sorted by ``key`` (unique per item).
+    """Pagination over a list already in memory, sorted by ``key`` (unique per item):
+    strings, or integers when ``numbered``.
 
     For short per-entity lists (a role's inline policy names, a user's groups).
     """
     limit = max_items_or_default(max_items)
     start = 0
     if marker is not None:
-        (after,) = decode_marker(marker, 1)
+        (after,) = decode_marker(marker, 1, strings=not numbered)
+        if numbered and not isinstance(after, int):
+            raise InvalidMarker("the marker is not valid")
         start = next((i for i, item in enumerate(items) if _after(key(item), after)), len(items))
     page = tuple(items[start : start + limit])
     if start + limit >= len(items):

@@ -151,6 +151,6 @@ def list_tags(
     )
     positioned = [(int(row.position), (str(row.key), str(row.value))) for row in rows]
     page = paginate_sequence(
-        positioned, key=lambda item: item[0], marker=marker, max_items=max_items
+        positioned, key=lambda item: item[0], marker=marker, max_items=max_items, numbered=True
     )
     return Page(tuple(tag for _, tag in page.items), page.is_truncated, page.marker)
