@@ -201,14 +201,15 @@ def _header_date(request: HttpRequest) -> tuple[str, datetime] | None:
         return None
     try:
         parsed = parsedate_to_datetime(dates[0])
-    except (TypeError, ValueError):
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
+        # A year-9999 date with a negative offset is past datetime's range in UTC.
+        signed_at = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (TypeError, ValueError, OverflowError):
+        signed_at = None
+    if signed_at is None:
         raise IncompleteSignature(
             f"Date must be in ISO-8601 'basic format'. Got '{dates[0]}'. "
             "See http://en.wikipedia.org/wiki/ISO_8601"
         )
-    signed_at = parsed.astimezone(UTC)
     return format_amz_date(signed_at), signed_at
 
 
@@ -275,7 +276,8 @@ def _parse_expires(value: str | None) -> int | None:
         return None
     if not value.isascii() or not value.isdigit():
         raise IncompleteSignature(f"X-Amz-Expires should be a number of seconds, not '{value}'.")
-    expires = int(value)
+    # int() of thousands of digits is refused; a week has six.
+    expires = int(value) if len(value.lstrip("0")) <= len(str(MAX_EXPIRES)) else MAX_EXPIRES + 1
     if expires < 1:
         raise IncompleteSignature("X-Amz-Expires must be positive.")
     if expires > MAX_EXPIRES:

@@ -24,7 +24,6 @@ These are used by the CLI (``iamd service ...``), which runs them in one transac
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from sqlalchemy import Connection
 from iamd.errors import InvalidParameterValue, MalformedPolicyDocument
 from iamd.iam.documents import parse_document
 from iamd.iam.naming import ROLE, name_violations
+from iamd.model import json_text
 from iamd.model.arn import is_account_id, parse_arn
 from iamd.model.caller import Caller, CallerKind
 from iamd.model.services import (
@@ -231,7 +231,7 @@ def source_context(caller: Caller, provided: Sequence[Mapping[str, Any]] | None)
     if len(entries) > 1:
         raise InvalidParameterValue("A service source context can be passed only once.")
     try:
-        raw = json.loads(str(entries[0].get("ContextAssertion", "")))
+        raw = json_text.loads(str(entries[0].get("ContextAssertion", "")))
     except ValueError:
         raw = None
     if (

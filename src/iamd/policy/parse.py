@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from iamd.model import json_text
 from iamd.policy import validate
 from iamd.policy.document import (
     VERSION_2008,
@@ -44,7 +45,7 @@ def policy_size(text: str) -> int:
 def load_json(text: str) -> Any:
     """Parse JSON, rejecting duplicate keys; raises PolicyError on bad syntax."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        return json_text.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as exc:
         raise PolicyError([f"{SYNTAX_ERROR} Duplicate key {exc}."]) from None
     except (ValueError, RecursionError):

@@ -122,13 +122,16 @@ def compile_input_decoder(shape: Any, memo: dict[tuple[str, str], Any] | None = 
     return _Compiler(memo).build(shape)
 
 
+_MAX_INDEX_TEXT = 9  # no list iamd takes has a billion members
+
+
 def _indexed(container: FormNode) -> list[FormNode]:
     """Children named 1, 2, ... in numeric order; other names and repeats are ignored."""
     if not container.children:
         return []
     numbered: dict[int, FormNode] = {}
     for name, child in container.children.items():
-        if name.isascii() and name.isdigit():
+        if name.isascii() and name.isdigit() and len(name) <= _MAX_INDEX_TEXT:
             index = int(name)
             if index >= 1 and index not in numbered:
                 numbered[index] = child
@@ -234,6 +237,7 @@ _FLOAT = re.compile(
     r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z|[+-]?Infinity\Z|NaN\Z"
 )
 _LIMITS = {"integer": 2**31, "long": 2**63}
+_MAX_INTEGER_TEXT = 40  # digits, sign and leading zeros of any number iamd takes
 
 
 def _scalar(shape: Any) -> Decoder:
@@ -245,7 +249,9 @@ def _scalar(shape: Any) -> Decoder:
             raw = node.value
             if raw is None:
                 return None
-            if _INTEGER.match(raw):
+            # A long run of digits is out of range whatever it says: int() of thousands
+            # of digits is refused (and costs more than linear time before that).
+            if len(raw) <= _MAX_INTEGER_TEXT and _INTEGER.match(raw):
                 number = int(raw)
                 if -limit <= number < limit:
                     return number

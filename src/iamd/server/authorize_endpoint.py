@@ -39,6 +39,7 @@ from iamd.errors import (
     ServiceError,
     ValidationError,
 )
+from iamd.model import json_text
 from iamd.model.caller import Caller, CallerKind
 from iamd.operations import RequestInfo, Target
 from iamd.policy import Evaluation, PolicyError
@@ -188,7 +189,7 @@ class AuthorizeEndpoint:
 
 def _json(body: bytes) -> object:
     try:
-        return json.loads(body)
+        return json_text.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson(f"The request body is not valid JSON: {exc}") from None
 

@@ -35,6 +35,8 @@ from typing import Any
 
 import jwt
 
+from iamd.model import json_text
+
 ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 LEEWAY = 60
 FETCH_TIMEOUT = 5.0
@@ -85,8 +87,9 @@ def read_unverified(token: str) -> UnverifiedToken:
     try:
         header = jws.get_unverified_header(token)
         parts = jws.decode_complete(token, options={"verify_signature": False})
-        claims = json.loads(parts["payload"])
-    except (jwt.PyJWTError, ValueError, UnicodeDecodeError):
+        claims = json_text.loads(parts["payload"])
+    except (jwt.PyJWTError, ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: PyJWT reads the header with json.loads, before anything is bounded.
         raise TokenRejected("The web identity token is not a valid JWT.") from None
     if not isinstance(claims, dict):
         raise TokenRejected("The web identity token's claims are not a JSON object.")
