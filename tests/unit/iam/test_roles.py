@@ -280,7 +280,7 @@ def test_list_roles_pages(rh: Harness) -> None:
 
 
 def test_list_roles_bad_marker(rh: Harness) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(ValidationError, match="Invalid Marker"):
         rh.call("ListRoles", {"Marker": "!!!"})
 
 
