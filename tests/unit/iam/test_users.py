@@ -146,7 +146,7 @@ def test_list_users_pages_and_path_prefix(h: Harness) -> None:
     assert seen == [f"u{n}" for n in range(7)]
     only_a = h.call("ListUsers", {"PathPrefix": "/a"})["Users"]
     assert [u["UserName"] for u in only_a] == ["u1", "u3", "u5"]
-    with pytest.raises(InvalidInput):
+    with pytest.raises(ValidationError, match="Invalid Marker"):
         h.call("ListUsers", {"Marker": "garbage!"})
 
 
