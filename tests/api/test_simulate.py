@@ -192,7 +192,7 @@ def test_simulate_custom_policy_pages(iam: Any) -> None:
         ),
         (
             {"PolicyInputList": [doc(S3_READ)], "ActionNames": ["s3:GetObject"], "Marker": "x"},
-            "InvalidInput",
+            "ValidationError",
         ),
     ],
 )
