@@ -138,3 +138,27 @@ def test_a_session_works_on_every_node_and_across_a_key_rotation(
     after = creds(node_b.client("sts", u).assume_role(RoleArn=arn, RoleSessionName="s3"))
     assert node_a.client("iam", after).list_roles()["Roles"]
     assert node_a.client("sts", before).get_caller_identity()["Arn"].endswith("/r/s1")
+
+
+def test_a_session_token_is_taken_in_the_one_spelling_iamd_issued(
+    iamd_server: IamdServer, iam: Any, account: Credentials
+) -> None:
+    live = _session(iamd_server, iam, account)
+    token = live.session_token or ""
+    # Opened once, so a variant that matched the server's memory of it would pass.
+    assert iamd_server.client("sts", live).get_caller_identity()["Arn"].endswith("/s1")
+    variants = [
+        token + "=" * (-len(token) % 4 or 4),
+        token[:20] + "!" + token[20:],
+        token[:20] + "." + token[20:],
+        token.replace("-", "+").replace("_", "/")
+        if ("-" in token or "_" in token)
+        else token + "==",
+    ]
+    for variant in variants:
+        spelled = dataclasses.replace(live, session_token=variant)
+        with pytest.raises(ClientError) as error:
+            iamd_server.client("sts", spelled).get_caller_identity()
+        assert code_of(error) == "InvalidClientTokenId"
+        assert message_of(error) == "The security token included in the request is invalid."
+    assert iamd_server.client("sts", live).get_caller_identity()["Arn"].endswith("/s1")

@@ -23,6 +23,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -161,16 +162,27 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def b64decode(text: str) -> bytes:
-    """URL-safe base64 with or without padding; ValueError for anything else."""
+    """The bytes ``b64encode`` wrote as ``text``; ValueError for any other spelling.
+
+    Python's decoder is lenient: it takes the ``+/`` alphabet, padding, characters it
+    skips and any value in the unused low bits of the last character. Only the one
+    spelling iamd writes is taken, so a token (or message) has exactly one string form
+    for everything keyed on it: caches, deny lists, logs.
+    """
+    if len(text) % 4 == 1 or not _B64_TEXT.fullmatch(text):
+        raise ValueError("not base64")
+    raw = text.encode("ascii")
     try:
-        raw = text.encode("ascii")
-    except UnicodeEncodeError:
-        raise ValueError("not base64") from None
-    try:
-        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+        data = base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
     except binascii.Error:
         raise ValueError("not base64") from None
+    if b64encode(data) != text:  # nonzero unused bits in the last character
+        raise ValueError("not base64")
+    return data
 
 
 def _aad(key_id: bytes, access_key_id: str) -> bytes:

@@ -196,3 +196,47 @@ def test_made_up_key_ids_reload_at_most_once_a_second(
 
 def test_repr_hides_the_secret() -> None:
     assert "s" * 40 not in repr(CLAIMS)
+
+
+def _spellings(token: str) -> dict[str, str]:
+    """Other spellings of ``token`` that a lenient base64 decoder reads as the same bytes."""
+    standard = token.replace("-", "+").replace("_", "/")
+    last = token[-1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    unused_bits = {0: 0, 2: 4, 3: 2}[len(token) % 4]  # bits of the last character not used
+    sibling = alphabet[alphabet.index(last) ^ 1] if unused_bits else None
+    variants = {
+        "padded": token + "=" * (-len(token) % 4),
+        "with !": token[:10] + "!" + token[10:],
+        "with .": token[:10] + "." + token[10:],
+        "with a newline": token[:10] + "\n" + token[10:],
+        "trailing space": token + " ",
+    }
+    if standard != token:
+        variants["standard alphabet"] = standard
+    if sibling is not None:
+        variants["other unused bits"] = token[:-1] + sibling
+    return variants
+
+
+def test_only_the_spelling_iamd_wrote_opens(
+    ring: KeyRing, db: Database, rng: random.Random
+) -> None:
+    for attempt in range(40):  # enough seals that some use - and _ and end in unused bits
+        token = _seal(ring, db, random.Random(attempt))
+        assert _open(ring, db, token) == CLAIMS
+        for label, variant in _spellings(token).items():
+            with pytest.raises(InvalidToken):
+                _open(ring, db, variant)
+            assert label
+
+
+def test_the_decoder_takes_exactly_one_spelling() -> None:
+    data = bytes(range(256))
+    text = tokens.b64encode(data)
+    assert tokens.b64decode(text) == data
+    for variant in _spellings(text).values():
+        with pytest.raises(ValueError):
+            tokens.b64decode(variant)
+    with pytest.raises(ValueError):
+        tokens.b64decode("A")  # one character can hold no byte
