@@ -48,6 +48,9 @@ class Settings:
     root_secret_access_key: str | None = None
     master_key: str | None = None
     quotas: Quotas = field(default_factory=Quotas)
+    # Peers whose X-Forwarded-For/-Proto iamd believes (uvicorn's syntax: addresses,
+    # networks, "*"). None: no one's, and aws:SourceIp is the TCP peer.
+    forwarded_allow_ips: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -68,6 +71,7 @@ class Settings:
             root_secret_access_key=env.get("IAMD_ROOT_SECRET_ACCESS_KEY") or None,
             master_key=env.get("IAMD_MASTER_KEY") or None,
             quotas=quotas_from_env(env),
+            forwarded_allow_ips=env.get("IAMD_FORWARDED_ALLOW_IPS") or None,
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in chosen:

@@ -31,6 +31,11 @@ def register(commands: Any) -> None:
     serve.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in --data-dir)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies whose X-Forwarded-For sets aws:SourceIp: comma-separated addresses or "
+        "networks, or * (default: none; IAMD_FORWARDED_ALLOW_IPS)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -44,7 +49,11 @@ def run_serve(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     settings = Settings.from_env(
-        host=args.host, port=args.port, data_dir=args.data_dir, db_url=args.db
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        db_url=args.db,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     # The workers read their settings from the environment: pass the flags on.
     os.environ["IAMD_DATA_DIR"] = str(settings.data_dir)
@@ -63,6 +72,10 @@ def run_serve(args: argparse.Namespace) -> int:
         "lifespan": "on",
         "server_header": False,
         "date_header": False,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, which
+        # would let any local process choose its own aws:SourceIp.
+        "proxy_headers": settings.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": settings.forwarded_allow_ips or "",
     }
     if args.workers > 1 and workers.reuse_port_supported():
         try:
