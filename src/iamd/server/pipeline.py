@@ -112,7 +112,7 @@ class Pipeline:
             def start_writing() -> None:
                 if not writing[0]:
                     writing[0] = True
-                    rt.database.start_writing(conn)
+                    rt.database.start_writing(conn, caller.account_id)
 
             ctx = OperationContext(
                 request_id=exchange.request_id,

@@ -291,15 +291,22 @@ class Database:
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def start_writing(self, conn: Connection) -> None:
-        """End the read part of a ``reads_first`` transaction: on SQLite its snapshot is
-        committed and the next statement begins the write transaction (``BEGIN
-        IMMEDIATE``). PostgreSQL's write transactions need no lock to begin with, so
-        there it changes nothing."""
-        if not self.is_sqlite:
-            return
-        _end(conn, commit=True)
-        conn.info[SQLITE_WRITE] = True
+    def start_writing(self, conn: Connection, account_id: str | None = None) -> None:
+        """End the read part of a ``reads_first`` transaction and take the write lock.
+
+        On SQLite the read snapshot is committed and the next statement begins the write
+        transaction (``BEGIN IMMEDIATE``): one writer at a time. On PostgreSQL the
+        account's row is locked (``FOR UPDATE``) until the transaction ends, so the
+        writers of one account take turns from here on, on every node; in READ COMMITTED
+        each later statement sees what the writer before committed, so a check made
+        after this (exists? under the quota? the list as it is now?) still holds at the
+        commit. Writers of different accounts do not wait for each other.
+        """
+        if self.is_sqlite:
+            _end(conn, commit=True)
+            conn.info[SQLITE_WRITE] = True
+        elif account_id is not None:
+            conn.execute(_LOCK_ACCOUNT, {"account": account_id})
 
     @contextmanager
     def _connect(self, write: bool, deferred: bool = False) -> Iterator[Connection]:
@@ -425,6 +432,13 @@ def lock_row(conn: Connection, table: Table, key: Mapping[str, object]) -> Row[A
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return conn.execute(stmt).first()
+
+
+_LOCK_ACCOUNT = (
+    select(schema.accounts.c.account_id)
+    .where(schema.accounts.c.account_id == bindparam("account"))
+    .with_for_update()
+)
 
 
 def touch_account(conn: Connection, account_id: str) -> int:
