@@ -188,3 +188,39 @@ class InvalidAuthorizationMessageException(_SenderError):
 class MalformedQueryString(_SenderError):
     code = "MalformedQueryString"
     http_status = 404
+
+
+# --- a user's other credentials: SSH keys, certificates, passwords ---------------------
+
+
+class InvalidPublicKey(_SenderError):
+    code = "InvalidPublicKey"
+
+
+class UnrecognizedPublicKeyEncoding(_SenderError):
+    code = "UnrecognizedPublicKeyEncoding"
+
+
+class DuplicateSSHPublicKey(_SenderError):
+    code = "DuplicateSSHPublicKey"
+
+
+class MalformedCertificate(_SenderError):
+    code = "MalformedCertificate"
+
+
+class InvalidCertificate(_SenderError):
+    code = "InvalidCertificate"
+
+
+class DuplicateCertificate(_SenderError):
+    code = "DuplicateCertificate"
+    http_status = 409
+
+
+class PasswordPolicyViolation(_SenderError):
+    code = "PasswordPolicyViolation"
+
+
+class InvalidUserType(_SenderError):
+    code = "InvalidUserType"

@@ -22,6 +22,7 @@ from iamd.store import access_keys as key_store
 from iamd.store import groups as group_store
 from iamd.store import policies as policy_store
 from iamd.store import tags as tag_store
+from iamd.store import user_credentials as credential_store
 from iamd.store import users as store
 from iamd.store.accounts import get_account
 from iamd.store.db import touch_account
@@ -229,8 +230,16 @@ def delete_user(ctx: OperationContext, params: Params) -> Result:
 
 def check_deletable(ctx: OperationContext, user: User) -> None:
     """DeleteConflict, in AWS's words, while anything still hangs off the user."""
+    if credential_store.has_login_profile(ctx.db, user.user_id):
+        raise DeleteConflict("Cannot delete entity, must delete login profile first.")
     if key_store.count_access_keys(ctx.db, ctx.account_id, user.user_id):
         raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+    if credential_store.SIGNING_CERTIFICATES.count_of_user(ctx.db, user.user_id):
+        raise DeleteConflict("Cannot delete entity, must delete signing certificates first.")
+    if credential_store.SSH_KEYS.count_of_user(
+        ctx.db, user.user_id
+    ) or credential_store.SERVICE_CREDENTIALS.count_of_user(ctx.db, user.user_id):
+        raise DeleteConflict("Cannot delete entity, must remove referenced objects first.")
     if store.count_mfa_devices(ctx.db, user.user_id):
         raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
     if policy_store.count_inline(ctx.db, "user", user.user_id):

@@ -28,6 +28,9 @@ class IdPrefix(StrEnum):
     INSTANCE_PROFILE = "AIPA"
     LONG_TERM_KEY = "AKIA"
     TEMPORARY_KEY = "ASIA"
+    SSH_PUBLIC_KEY = "APKA"  # 20 characters in all, as an access key id
+    SERVICE_CREDENTIAL = "ACCA"
+    SERVER_CERTIFICATE = "ASCA"
 
 
 def unique_id(prefix: IdPrefix, random_bytes: RandomBytes) -> str:
@@ -36,6 +39,11 @@ def unique_id(prefix: IdPrefix, random_bytes: RandomBytes) -> str:
     runs on every create)."""
     bits = int.from_bytes(random_bytes(11), "big") >> 3
     return prefix.value + "".join(_BASE32[(bits >> shift) & 31] for shift in range(80, -1, -5))
+
+
+def certificate_id(random_bytes: RandomBytes) -> str:
+    """A signing certificate's id: 28 base32 characters, as AWS's look."""
+    return base64.b32encode(random_bytes(20)).decode()[:28]
 
 
 def access_key_id(prefix: IdPrefix, account: str, random_bytes: RandomBytes) -> str:

@@ -372,3 +372,78 @@ entity_counts = Table(
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "kind"),
 )
+
+# --- a user's other credentials: SSH public keys, signing certificates, service-specific
+# credentials. ``status`` is Active | Inactive; ``fingerprint`` finds duplicates (an SSH
+# key's MD5 fingerprint as AWS shows it; a certificate's SHA-256 of its DER).
+ssh_public_keys = Table(
+    "ssh_public_keys",
+    metadata,
+    Column("key_id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.user_id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(8), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("user_id", "fingerprint", name="uq_ssh_public_keys_fingerprint"),
+)
+
+signing_certificates = Table(
+    "signing_certificates",
+    metadata,
+    Column("certificate_id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.user_id"), nullable=True),  # None: root
+    Column("body", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(8), nullable=False),
+    _ts("created_at"),
+    Index("ix_signing_certificates_owner", "account_id", "user_id"),
+)
+
+# The password is kept only as its scrypt hash (``iam/passwords.py``).
+service_specific_credentials = Table(
+    "service_specific_credentials",
+    metadata,
+    Column("credential_id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.user_id"), nullable=False),
+    Column("service_name", String(128), nullable=False),
+    Column("service_user_name", String(200), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("status", String(8), nullable=False),
+    _ts("created_at"),
+    Index("ix_service_specific_credentials_user", "user_id"),
+)
+
+# --- passwords: a user's login profile (the scrypt hash of the password, never the
+# password), the hashes it had before (JSON list, newest first, as many as the reuse rule
+# needs) and the account's password policy (absent: AWS's default rules apply).
+login_profiles = Table(
+    "login_profiles",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.user_id"), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("previous_hashes", Text, nullable=False),
+    Column("reset_required", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("password_changed_at"),
+    _ts("password_last_used_at", nullable=True),
+)
+
+password_policies = Table(
+    "password_policies",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("minimum_length", Integer, nullable=False),
+    Column("require_symbols", Boolean, nullable=False),
+    Column("require_numbers", Boolean, nullable=False),
+    Column("require_uppercase", Boolean, nullable=False),
+    Column("require_lowercase", Boolean, nullable=False),
+    Column("allow_users_to_change", Boolean, nullable=False),
+    Column("max_age_days", Integer, nullable=True),
+    Column("reuse_prevention", Integer, nullable=True),
+    Column("hard_expiry", Boolean, nullable=True),
+)
