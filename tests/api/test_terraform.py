@@ -8,6 +8,7 @@ One run costs about a minute, so it runs on the SQLite server only.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -17,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from .conftest import Credentials, IamdServer
 
@@ -111,6 +116,32 @@ provider "aws" {{
         return {name: entry["value"] for name, entry in raw.items()}
 
 
+def _ssh_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
+
+
+def _certificate() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "terraform")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
@@ -125,7 +156,9 @@ TRUST = json.dumps(
 )
 
 
-def _resources(*, tag: str, max_session: int, action: str) -> str:
+def _resources(
+    *, tag: str, max_session: int, action: str, status: str, ssh_key: str, certificate: str
+) -> str:
     """The IAM estate under test; the arguments are what the update step changes."""
     return f"""
 resource "aws_iam_user" "u" {{
@@ -180,6 +213,27 @@ resource "aws_iam_service_linked_role" "slr" {{
   aws_service_name = "autoscaling.amazonaws.com"
   description      = "Scaling for {tag}"
 }}
+resource "aws_iam_user_login_profile" "lp" {{
+  user                    = aws_iam_user.u.name
+  password_reset_required = true
+}}
+resource "aws_iam_user_ssh_key" "ssh" {{
+  username   = aws_iam_user.u.name
+  encoding   = "SSH"
+  public_key = "{ssh_key}"
+  status     = "{status}"
+}}
+resource "aws_iam_signing_certificate" "cert" {{
+  user_name        = aws_iam_user.u.name
+  certificate_body = <<EOT
+{certificate}EOT
+  status           = "{status}"
+}}
+resource "aws_iam_service_specific_credential" "git" {{
+  service_name = "codecommit.amazonaws.com"
+  user_name    = aws_iam_user.u.name
+  status       = "{status}"
+}}
 output "role_arn" {{ value = aws_iam_role.r.arn }}
 output "policy_arn" {{ value = aws_iam_policy.p.arn }}
 """
@@ -207,7 +261,10 @@ def test_terraform_creates_reads_updates_and_destroys(
     terraform: Callable[[], Terraform], iam: Any
 ) -> None:
     tf = terraform()
-    tf.write(_resources(tag="red", max_session=3600, action="s3:GetObject"))
+    keys = {"ssh_key": _ssh_key(), "certificate": _certificate()}
+    tf.write(
+        _resources(tag="red", max_session=3600, action="s3:GetObject", status="Active", **keys)
+    )
     tf.run("init", "-input=false")
     tf.apply()
     tf.assert_no_drift()
@@ -224,8 +281,15 @@ def test_terraform_creates_reads_updates_and_destroys(
     ]
     profile = iam.get_instance_profile(InstanceProfileName="tf-ip")["InstanceProfile"]
     assert [r["RoleName"] for r in profile["Roles"]] == ["tf-role"]
+    assert iam.get_login_profile(UserName="tf-user")["LoginProfile"]["PasswordResetRequired"]
+    assert len(iam.list_ssh_public_keys(UserName="tf-user")["SSHPublicKeys"]) == 1
+    assert len(iam.list_signing_certificates(UserName="tf-user")["Certificates"]) == 1
+    listed = iam.list_service_specific_credentials(UserName="tf-user")
+    assert len(listed["ServiceSpecificCredentials"]) == 1
 
-    tf.write(_resources(tag="blue", max_session=7200, action="s3:PutObject"))
+    tf.write(
+        _resources(tag="blue", max_session=7200, action="s3:PutObject", status="Inactive", **keys)
+    )
     tf.apply()
     tf.assert_no_drift()
     assert iam.get_role(RoleName="tf-role")["Role"]["MaxSessionDuration"] == 7200
@@ -235,9 +299,16 @@ def test_terraform_creates_reads_updates_and_destroys(
         PolicyArn=out["policy_arn"], VersionId=policy["DefaultVersionId"]
     )["PolicyVersion"]["Document"]
     assert document["Statement"][0]["Action"] == "s3:PutObject"
+    keys_now = iam.list_ssh_public_keys(UserName="tf-user")["SSHPublicKeys"]
+    assert [k["Status"] for k in keys_now] == ["Inactive"]
 
     # What force_destroy must clear although Terraform did not make it.
     iam.create_access_key(UserName="tf-user")
+    iam.upload_ssh_public_key(UserName="tf-user", SSHPublicKeyBody=_ssh_key())
+    iam.upload_signing_certificate(UserName="tf-user", CertificateBody=_certificate())
+    iam.create_service_specific_credential(
+        UserName="tf-user", ServiceName="cassandra.amazonaws.com"
+    )
     iam.put_user_policy(
         UserName="tf-user",
         PolicyName="extra",

@@ -124,7 +124,7 @@ def test_signing_certificates(iam: Any, aws: Any) -> None:
     cert = iam.upload_signing_certificate(UserName="signer", CertificateBody=body)["Certificate"]
     assert cert["UserName"] == "signer"
     assert cert["Status"] == "Active"
-    assert cert["CertificateBody"].strip() == body.strip()
+    assert cert["CertificateBody"] == body
     assert (
         _error(lambda: iam.upload_signing_certificate(UserName="signer", CertificateBody=body))[0]
         == "DuplicateCertificate"

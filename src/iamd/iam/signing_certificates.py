@@ -64,7 +64,7 @@ def _shape(cert: Credential, user_name: str | None) -> dict[str, Any]:
 @operation("iam", "UploadSigningCertificate", target=user_target)
 def upload_signing_certificate(ctx: OperationContext, params: Params) -> Result:
     user_id, user_name = owner(ctx, params)
-    body = params["CertificateBody"].strip()
+    body = params["CertificateBody"]  # kept as sent: clients compare it byte for byte
     certificate = parse_certificate(ctx, body)
     der = certificate.public_bytes(serialization.Encoding.DER)
     printed = hashlib.sha256(der).hexdigest()

@@ -114,14 +114,14 @@ def upload_ssh_public_key(ctx: OperationContext, params: Params) -> Result:
             account_id=ctx.account_id,
             user_id=user.user_id,
             now=ctx.now,
-            body=body.strip(),
+            body=body,
             fingerprint=printed,
         )
     except RowConflict:
         raise DuplicateSSHPublicKey(
             "The SSH public key is already associated with the specified IAM user."
         ) from None
-    return {"SSHPublicKey": _full(stored, user.name, body.strip())}
+    return {"SSHPublicKey": _full(stored, user.name, body)}
 
 
 @operation("iam", "GetSSHPublicKey", target=user_target)
@@ -133,9 +133,9 @@ def get_ssh_public_key(ctx: OperationContext, params: Params) -> Result:
     uploaded: str = key.fields["body"]
     parsed = parse_public_key(uploaded)
     if params["Encoding"] == "PEM":
-        body = uploaded if uploaded.startswith("-----BEGIN") else pem_text(parsed)
+        body = uploaded if uploaded.lstrip().startswith("-----BEGIN") else pem_text(parsed)
     else:
-        body = uploaded if uploaded.startswith("ssh-") else ssh_text(parsed)
+        body = uploaded if uploaded.lstrip().startswith("ssh-") else ssh_text(parsed)
     return {"SSHPublicKey": _full(key, user.name, body)}
 
 
