@@ -51,6 +51,9 @@ class Settings:
     # Peers whose X-Forwarded-For/-Proto iamd believes (uvicorn's syntax: addresses,
     # networks, "*"). None: no one's, and aws:SourceIp is the TCP peer.
     forwarded_allow_ips: str | None = None
+    # The regions a request may be signed for, IAM and STS alike; None: any well-formed
+    # region (an SDK signs IAM with whatever region it is configured for).
+    regions: frozenset[str] | None = None
 
     @property
     def database_url(self) -> str:
@@ -72,11 +75,18 @@ class Settings:
             master_key=env.get("IAMD_MASTER_KEY") or None,
             quotas=quotas_from_env(env),
             forwarded_allow_ips=env.get("IAMD_FORWARDED_ALLOW_IPS") or None,
+            regions=parse_regions(env.get("IAMD_REGIONS")),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in chosen:
             chosen["data_dir"] = Path(str(chosen["data_dir"]))
         return replace(settings, **chosen)  # type: ignore[arg-type]
+
+
+def parse_regions(text: str | None) -> frozenset[str] | None:
+    """``us-east-1,eu-west-1`` as a set; None (any region) when empty."""
+    regions = frozenset(r.strip() for r in (text or "").split(",") if r.strip())
+    return regions or None
 
 
 def quotas_from_env(env: Mapping[str, str]) -> Quotas:

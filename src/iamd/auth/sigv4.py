@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -102,7 +102,7 @@ class SigV4Verifier(Generic[P]):
         lookup: SecretLookup[P],
         services: Sequence[str],
         *,
-        regions: Sequence[str] | None = None,
+        regions: Collection[str] | None = None,
         require_signed_token: bool = False,
         key_cache: canonical.SigningKeyCache | None = None,
     ) -> None:

@@ -32,6 +32,11 @@ def register(commands: Any) -> None:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
+        "--regions",
+        help="the regions requests may be signed for, comma-separated (default: any; "
+        "IAMD_REGIONS)",
+    )
+    serve.add_argument(
         "--forwarded-allow-ips",
         help="proxies whose X-Forwarded-For sets aws:SourceIp: comma-separated addresses or "
         "networks, or * (default: none; IAMD_FORWARDED_ALLOW_IPS)",
@@ -57,6 +62,8 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     # The workers read their settings from the environment: pass the flags on.
     os.environ["IAMD_DATA_DIR"] = str(settings.data_dir)
+    if args.regions:
+        os.environ["IAMD_REGIONS"] = args.regions
     if settings.db_url:
         os.environ["IAMD_DB_URL"] = settings.db_url
     try:

@@ -39,8 +39,6 @@ from iamd.server import routing
 from iamd.server.last_used import LastUsed
 from iamd.server.runtime import Runtime
 
-IAM_REGIONS = ("us-east-1",)
-
 ANONYMOUS = Caller(kind=CallerKind.ANONYMOUS, account_id="", arn="", user_id="anonymous")
 
 
@@ -161,7 +159,7 @@ class Pipeline:
         verifier = SigV4Verifier(
             rt.credentials.bind(conn),
             (service,),
-            regions=IAM_REGIONS if service == "iam" else None,
+            regions=rt.settings.regions,
             key_cache=rt.key_cache,
         )
         verified = verifier.verify(http, now)
