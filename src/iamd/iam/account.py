@@ -42,7 +42,7 @@ def create_account_alias(ctx: OperationContext, params: Params) -> Result:
     alias = params["AccountAlias"]
     if account_store.alias_problem(alias):
         raise ValidationError(
-            f"1 validation error detected: Value '{alias}' at 'accountAlias' failed to satisfy "
+            "1 validation error detected: Value at 'accountAlias' failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: "
             "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"
         )

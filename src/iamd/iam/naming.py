@@ -130,7 +130,8 @@ POLICY = EntityKind(
 
 
 def _failure(value: str, member: str, constraint: str) -> str:
-    return f"Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+    # IAM's messages name the member, never the value it was sent.
+    return f"Value at '{member}' failed to satisfy constraint: {constraint}"
 
 
 def length_violations(value: str, member: str, low: int, high: int) -> list[str]:

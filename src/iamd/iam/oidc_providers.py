@@ -121,7 +121,7 @@ def _thumbprints(values: Iterable[object]) -> tuple[str, ...]:
         violations += naming.length_violations(thumbprint, member, 40, 40)
         if len(thumbprint) == 40 and _THUMBPRINT.fullmatch(thumbprint) is None:
             violations.append(
-                f"Value '{thumbprint}' at '{member}' failed to satisfy constraint: "
+                f"Value at '{member}' failed to satisfy constraint: "
                 f"Member must satisfy regular expression pattern: {THUMBPRINT_PATTERN}"
             )
     naming.raise_violations(violations)

@@ -130,7 +130,7 @@ def check_session_duration(value: Any) -> int:
         return seconds
     naming.raise_violations(
         [
-            f"Value '{seconds}' at 'maxSessionDuration' failed to satisfy constraint: "
+            "Value at 'maxSessionDuration' failed to satisfy constraint: "
             f"Member must have value {limit}"
         ]
     )

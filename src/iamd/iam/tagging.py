@@ -66,7 +66,7 @@ def _pattern(value: str, member: str, shown: str) -> list[str]:
     if _allowed(value):
         return []
     return [
-        f"Value '{value}' at '{member}' failed to satisfy constraint: "
+        f"Value at '{member}' failed to satisfy constraint: "
         f"Member must satisfy regular expression pattern: {shown}"
     ]
 
@@ -85,7 +85,7 @@ def _check_count(items: Sequence[object], member: str) -> None:
     if len(items) > MAX_TAGS_PER_REQUEST:
         raise_violations(
             [
-                f"Value '{list(items)}' at '{member}' failed to satisfy constraint: "
+                f"Value at '{member}' failed to satisfy constraint: "
                 f"Member must have length less than or equal to {MAX_TAGS_PER_REQUEST}"
             ]
         )

@@ -44,9 +44,13 @@ class Operation:
 
     @functools.cached_property
     def validator(self) -> Validator:
-        from iamd.protocol.validate import compile_input_validator
+        from iamd.protocol.validate import QUIET_SERVICES, compile_input_validator
 
-        return compile_input_validator(self._model.input_shape, self.service.memo("validator"))
+        return compile_input_validator(
+            self._model.input_shape,
+            self.service.memo("validator"),
+            quiet=self.service.name in QUIET_SERVICES,
+        )
 
     @functools.cached_property
     def envelope(self) -> Envelope:

@@ -102,19 +102,29 @@ def _member_path(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+# IAM no longer echoes a value in its validation messages ("Value at 'status' failed to
+# satisfy constraint: Member must satisfy enum value set"); STS still does.
+QUIET_SERVICES = frozenset({"iam"})
+
+
 def compile_input_validator(
-    shape: Any, memo: dict[tuple[str, str], Any] | None = None
+    shape: Any, memo: dict[tuple[str, str], Any] | None = None, *, quiet: bool = False
 ) -> Validator:
     """The validator for an operation's input shape (None: nothing to check); ``memo``
-    shares compiled shapes between the operations of one service."""
+    shares compiled shapes between the operations of one service; ``quiet``: messages
+    show no values (and no enum's members), as IAM's."""
     if shape is None:
         return lambda value, path, out: None
-    return _Compiler(memo).build(shape)
+    return _Compiler(memo, quiet).build(shape)
 
 
 class _Compiler(ShapeCompiler[Validator]):
+    def __init__(self, memo: dict[tuple[str, str], Any] | None, quiet: bool) -> None:
+        super().__init__(memo)
+        self._quiet = quiet
+
     def _scalar(self, shape: Any) -> Validator:
-        return _scalar(shape)
+        return _scalar(shape, self._quiet)
 
     def _structure(self, shape: Any) -> Validator:
         """One generated function per structure shape, members unrolled in model order.
@@ -127,7 +137,7 @@ class _Compiler(ShapeCompiler[Validator]):
         are passed in as constants.
         """
         required = set(shape.required_members)
-        sensitive = bool(shape.metadata.get("sensitive"))
+        sensitive = self._quiet or bool(shape.metadata.get("sensitive"))
         is_union = bool(shape.metadata.get("union"))
         namespace: dict[str, Any] = {
             "Mapping": Mapping,
@@ -179,7 +189,7 @@ class _Compiler(ShapeCompiler[Validator]):
     def _list(self, shape: Any) -> Validator:
         element = self.build(shape.member)
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
-        sensitive = bool(shape.metadata.get("sensitive"))
+        sensitive = self._quiet or bool(shape.metadata.get("sensitive"))
 
         def check(value: Any, path: str, out: list[str]) -> None:
             if not isinstance(value, list | tuple):
@@ -205,7 +215,7 @@ class _Compiler(ShapeCompiler[Validator]):
         value_is_scalar = shape.value.type_name not in ("structure", "list", "map")
         value_texts = _constraint_texts(shape.value)
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
-        sensitive = bool(shape.metadata.get("sensitive"))
+        sensitive = self._quiet or bool(shape.metadata.get("sensitive"))
 
         def check(value: Any, path: str, out: list[str]) -> None:
             if not isinstance(value, Mapping):
@@ -332,20 +342,20 @@ _SCALARS: dict[str, tuple[str, tuple[type, ...]]] = {
 }
 
 
-def _scalar(shape: Any) -> Validator:
+def _scalar(shape: Any, quiet: bool = False) -> Validator:
     kind = shape.type_name
     if kind not in _SCALARS:
         raise ValueError(f"unsupported shape type `{kind}` in shape {shape.name}")
     expected, types = _SCALARS[kind]
     refuse_bool = kind != "boolean"
     meta = shape.metadata
-    sensitive = bool(meta.get("sensitive"))
+    sensitive = quiet or bool(meta.get("sensitive"))
     pattern_text: str | None = meta.get("pattern") if kind == "string" else None
     regex = compile_java_pattern(pattern_text) if pattern_text is not None else None
     low: float | None = meta.get("min")
     high: float | None = meta.get("max")
     enum: frozenset[str] | None = frozenset(meta["enum"]) if "enum" in meta else None
-    enum_text = "[" + ", ".join(meta.get("enum", ())) + "]"
+    enum_text = "" if quiet else ": [" + ", ".join(meta.get("enum", ())) + "]"
     is_number = kind in ("integer", "long", "float", "double")
     has_length = kind in ("string", "blob")
 
@@ -368,7 +378,7 @@ def _scalar(shape: Any) -> Validator:
                 text = f"Member must have value less than or equal to {_number_text(high)}"
                 out.append(_failure(value, path, text, sensitive))
         if enum is not None and value not in enum:
-            text = f"Member must satisfy enum value set: {enum_text}"
+            text = f"Member must satisfy enum value set{enum_text}"
             out.append(_failure(value, path, text, sensitive))
 
     return check

@@ -46,10 +46,12 @@ def test_path_prefix() -> None:
 def test_messages_gather_every_violation() -> None:
     with pytest.raises(ValidationError) as err:
         naming.raise_violations(naming.name_violations(ROLE, "a b") + naming.path_violations("x"))
-    assert err.value.message.startswith("2 validation errors detected: Value 'a b' at 'roleName'")
-    assert "Value 'x' at 'path' failed to satisfy constraint: Member must satisfy regular" in (
+    # IAM names the member, never the value it was sent.
+    assert err.value.message.startswith("2 validation errors detected: Value at 'roleName'")
+    assert "Value at 'path' failed to satisfy constraint: Member must satisfy regular" in (
         err.value.message
     )
+    assert "'a b'" not in err.value.message
 
 
 def test_arns_and_messages() -> None:

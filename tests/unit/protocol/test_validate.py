@@ -90,13 +90,12 @@ def test_unknown_operation_is_a_programming_error() -> None:
 def test_map_keys_and_values_are_reported_once_per_map() -> None:
     properties = {"1bad": "x", "Good": "", "Fine": "ok"}
     violations = find_violations("iam", "PutAccountProperties", {"Properties": properties})
-    shown = "{1bad=x, Good=, Fine=ok}"
-    assert violations == [
-        f"Value '{shown}' at 'properties' failed to satisfy constraint: Map keys must satisfy "
+    assert violations == [  # IAM shows no value, only the member
+        "Value at 'properties' failed to satisfy constraint: Map keys must satisfy "
         "constraint: [Member must have length less than or equal to 50, Member must have length "
         "greater than or equal to 1, Member must satisfy regular expression pattern: "
         "^[A-Za-z][A-Za-z0-9/_-]*$]",
-        f"Value '{shown}' at 'properties' failed to satisfy constraint: Map value must satisfy "
+        "Value at 'properties' failed to satisfy constraint: Map value must satisfy "
         "constraint: [Member must have length less than or equal to 1024, Member must have "
         "length greater than or equal to 1]",
     ]
