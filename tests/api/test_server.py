@@ -264,7 +264,7 @@ def test_temporary_keys_are_refused_for_now(iamd_server: IamdServer) -> None:
 def test_iam_in_any_well_formed_region(iamd_server: IamdServer, account: Credentials) -> None:
     body = f"Action=ListRoles&Version={IAM_VERSION}".encode()
     assert send_signed(iamd_server, account, body, region="eu-west-1").status == 200
-    reply = send_signed(iamd_server, account, body, region="not a region")
+    reply = send_signed(iamd_server, account, body, region="Not_A_Region")
     assert_aws_error(reply, 403, "SignatureDoesNotMatch")
     assert "region" in (reply.field("Message") or "")
 
