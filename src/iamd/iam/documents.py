@@ -31,7 +31,7 @@ def parse_document(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> Policy:
     try:
         return _parsed(text, kind)
     except PolicyError as exc:
-        raise MalformedPolicyDocument(str(exc)) from None
+        raise MalformedPolicyDocument(exc.wire_message) from None
 
 
 def quota_exceeded(quota: str, limit: int) -> LimitExceeded:

@@ -158,7 +158,11 @@ def get_policy_op(ctx: OperationContext, params: Params) -> Result:
 
 @operation("iam", "DeletePolicy", target=policy_target)
 def delete_policy(ctx: OperationContext, params: Params) -> Result:
-    policy = own_policy(ctx, params["PolicyArn"])
+    arn = params["PolicyArn"]
+    check_policy_arn(arn)
+    if visible_policy(ctx.db, ctx.account_id, arn) is None:  # AWS's wording for a delete
+        raise NoSuchEntity(f"Policy {arn} was not found.")
+    policy = own_policy(ctx, arn)
     touch_account(ctx.db, ctx.account_id)
     if store.attachments_of_policy(ctx.db, ctx.account_id, policy.arn) or store.boundary_users(
         ctx.db, ctx.account_id, policy.arn

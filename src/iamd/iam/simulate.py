@@ -172,7 +172,7 @@ def _compile(text: str, kind: PolicyKind, policy_id: str) -> CompiledPolicy:
     try:
         return compile_policy(parse_policy(text, kind), policy_id)
     except PolicyError as exc:
-        raise MalformedPolicyDocument(str(exc)) from None
+        raise MalformedPolicyDocument(exc.wire_message) from None
 
 
 def _inputs(texts: Sequence[str], name: str, kind: PolicyKind) -> list[CompiledPolicy]:
@@ -237,7 +237,7 @@ def simulate_principal_policy(ctx: OperationContext, params: Params) -> Result:
     try:
         resource_policy = compile_resource_policy(params.get("ResourcePolicy"))
     except PolicyError as exc:
-        raise MalformedPolicyDocument(str(exc)) from None
+        raise MalformedPolicyDocument(exc.wire_message) from None
     caller_arn = params.get("CallerArn")
     if resource_policy is not None and not caller_arn and source.kind != "user":
         raise InvalidInput(
@@ -272,7 +272,7 @@ def simulate_custom_policy_op(ctx: OperationContext, params: Params) -> Result:
     try:
         response = simulate_custom_policy(params)
     except PolicyError as exc:
-        raise MalformedPolicyDocument(str(exc)) from None
+        raise MalformedPolicyDocument(exc.wire_message) from None
     except SimulationInputError as exc:
         raise InvalidInput(str(exc)) from None
     return _paged(response["EvaluationResults"], params)
@@ -301,7 +301,7 @@ def _any_kind(text: str) -> Policy:
                 return parse_policy(text, kind)
             except PolicyError:
                 continue
-        raise MalformedPolicyDocument(str(exc)) from None
+        raise MalformedPolicyDocument(exc.wire_message) from None
 
 
 @operation("iam", "GetContextKeysForCustomPolicy", readonly=True)

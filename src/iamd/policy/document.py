@@ -35,6 +35,9 @@ class PolicyKind(StrEnum):
     RCP = "rcp"
 
 
+SYNTAX_ERRORS = "Syntax errors in policy."
+
+
 class PolicyError(Exception):
     """A document that is not a valid policy of its kind; one message per problem found.
 
@@ -43,8 +46,16 @@ class PolicyError(Exception):
     """
 
     def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
-        self.problems = tuple(problems) or ("Syntax errors in policy.",)
+        self.problems = tuple(problems) or (SYNTAX_ERRORS,)
         super().__init__(self.problems[0])
+
+    @property
+    def wire_message(self) -> str:
+        """What AWS's MalformedPolicyDocument says: where AWS is terse (``Syntax errors in
+        policy.``), the bare sentence; the detail stays in ``problems`` for
+        ``iamd policy validate``."""
+        first = self.problems[0]
+        return SYNTAX_ERRORS if first.startswith(SYNTAX_ERRORS) else first
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,165 @@
+"""What the wire says is what AWS says: one row per answer recorded from real AWS (the
+AWS-validated snapshots LocalStack keeps, and issue #12's table), checked through boto3
+for code, HTTP status and exact message. ``{account}`` stands for the test's account."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import Credentials, IamdServer
+
+UNKNOWN_FIELD = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Bogus": 1}],
+    }
+)
+
+Call = Callable[[Any, Any], Any]
+
+CASES: list[tuple[str, Call, str, int, str]] = [
+    (
+        "policy grammar errors are bare",
+        lambda iam, sts: iam.create_policy(PolicyName="p", PolicyDocument=UNKNOWN_FIELD),
+        "MalformedPolicyDocument",
+        400,
+        "Syntax errors in policy.",
+    ),
+    (
+        "policy that is not JSON",
+        lambda iam, sts: iam.create_policy(PolicyName="p", PolicyDocument="{not json"),
+        "MalformedPolicyDocument",
+        400,
+        "Syntax errors in policy.",
+    ),
+    (
+        "deleting a policy that does not exist",
+        lambda iam, sts: iam.delete_policy(
+            PolicyArn="arn:aws:iam::{account}:policy/non-existent-policy"
+        ),
+        "NoSuchEntity",
+        404,
+        "Policy arn:aws:iam::{account}:policy/non-existent-policy was not found.",
+    ),
+    (
+        "IAM names the member, not the value",
+        lambda iam, sts: iam.update_service_specific_credential(
+            UserName="u",
+            ServiceSpecificCredentialId="totally-wrong-credential-id-with-hyphens",
+            Status="Active",
+        ),
+        "ValidationError",
+        400,
+        "1 validation error detected: Value at 'serviceSpecificCredentialId' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [\\w]+",
+    ),
+    (
+        "IAM's enum message lists no members",
+        lambda iam, sts: iam.update_service_specific_credential(
+            UserName="u", ServiceSpecificCredentialId="ACCAEXAMPLE123EXAMPLE", Status="Sleeping"
+        ),
+        "ValidationError",
+        400,
+        "1 validation error detected: Value at 'status' failed to satisfy constraint: Member "
+        "must satisfy enum value set",
+    ),
+    (
+        "a credential that does not exist",
+        lambda iam, sts: iam.update_service_specific_credential(
+            UserName="u",
+            ServiceSpecificCredentialId="satisfiesregexbutstillinvalid",
+            Status="Active",
+        ),
+        "NoSuchEntity",
+        404,
+        "No such credential satisfiesregexbutstillinvalid exists",
+    ),
+    (
+        "a service without service-specific credentials",
+        lambda iam, sts: iam.create_service_specific_credential(
+            UserName="u", ServiceName="o3on3n3onosneo"
+        ),
+        "NoSuchEntity",
+        404,
+        "No such service o3on3n3onosneo is supported for Service Specific Credentials",
+    ),
+    (
+        "a user that does not exist",
+        lambda iam, sts: iam.create_service_specific_credential(
+            UserName="non-existent-user", ServiceName="codecommit.amazonaws.com"
+        ),
+        "NoSuchEntity",
+        404,
+        "The user with name non-existent-user cannot be found.",
+    ),
+    (
+        "a marker iamd did not issue",
+        lambda iam, sts: iam.list_users(Marker="not-a-marker"),
+        "ValidationError",
+        400,
+        "Invalid Marker.",
+    ),
+    (
+        "STS still echoes the value",
+        lambda iam, sts: sts.assume_role(
+            RoleArn="arn:aws:iam::{account}:role/r", RoleSessionName="Session1:2"
+        ),
+        "ValidationError",
+        400,
+        "1 validation error detected: Value 'Session1:2' at 'roleSessionName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    ),
+]
+
+
+def _filled(value: Any, account: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{account}", account)
+    return value
+
+
+class _Filling:
+    """A boto3 client whose string arguments have ``{account}`` filled in."""
+
+    def __init__(self, client: Any, account: str) -> None:
+        self._client, self._account = client, account
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(**kwargs: Any) -> Any:
+            return method(**{k: _filled(v, self._account) for k, v in kwargs.items()})
+
+        return call
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "code", "status", "message"), CASES, ids=[c[0] for c in CASES]
+)
+def test_the_wire_says_what_aws_says(
+    iamd_server: IamdServer,
+    account: Credentials,
+    iam: Any,
+    name: str,
+    call: Call,
+    code: str,
+    status: int,
+    message: str,
+) -> None:
+    iam.create_user(UserName="u")
+    acct = str(account.account_id)
+    raw_iam = _Filling(iamd_server.client("iam", account, validate=False), acct)
+    raw_sts = _Filling(iamd_server.client("sts", account, validate=False), acct)
+    with pytest.raises(ClientError) as error:
+        call(raw_iam, raw_sts)
+    got = error.value.response
+    assert (
+        got["Error"]["Code"],
+        got["ResponseMetadata"]["HTTPStatusCode"],
+        got["Error"]["Message"],
+    ) == (code, status, message.replace("{account}", acct)), name
