@@ -33,8 +33,7 @@ def register(commands: Any) -> None:
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
         "--regions",
-        help="the regions requests may be signed for, comma-separated (default: any; "
-        "IAMD_REGIONS)",
+        help="the regions requests may be signed for, comma-separated (default: any; IAMD_REGIONS)",
     )
     serve.add_argument(
         "--forwarded-allow-ips",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from iamd.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.iam import inline_policies, tagging
@@ -19,8 +19,9 @@ from iamd.iam.groups import group_shape
 from iamd.iam.instance_profiles import profile_result
 from iamd.iam.managed_policies import policy_shape
 from iamd.iam.roles import role_result
+from iamd.iam.signing_certificates import CERTIFICATES_PER_USER
 from iamd.iam.users import boundary_shape, user_shape
-from iamd.operations import OperationContext, Params, Result, operation
+from iamd.operations import OperationContext, Params, Result, no_resource, operation
 from iamd.store import accounts as account_store
 from iamd.store import groups as group_store
 from iamd.store import instance_profiles as profile_store
@@ -114,6 +115,38 @@ def _root_keys_present(conn: Connection, account_id: str) -> int:
     return 1 if int(conn.execute(stmt).scalar_one()) else 0
 
 
+def _present(conn: Connection, table: Table, account_id: str, *, enabled_root: bool = False) -> int:
+    """1 when the account's root holds a row of ``table`` (an enabled one for MFA)."""
+    stmt = (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.account_id == account_id, table.c.user_id.is_(None))
+    )
+    if enabled_root:
+        stmt = stmt.where(table.c.enabled_at.is_not(None))
+    return 1 if int(conn.execute(stmt).scalar_one()) else 0
+
+
+def token_version(conn: Connection, account_id: str) -> int:
+    t = schema.account_settings
+    stmt = select(t.c.global_endpoint_token_version).where(t.c.account_id == account_id)
+    found = conn.execute(stmt).scalar_one_or_none()
+    return 1 if found is None else int(found)
+
+
+@operation("iam", "SetSecurityTokenServicePreferences", target=no_resource)
+def set_security_token_service_preferences(ctx: OperationContext, params: Params) -> Result:
+    """Which session tokens the global STS endpoint issues: v1Token or v2Token. iamd's
+    tokens are valid in every region either way; the setting is kept and reported."""
+    version = 2 if params["GlobalEndpointTokenVersion"] == "v2Token" else 1
+    t = schema.account_settings
+    ctx.db.execute(delete(t).where(t.c.account_id == ctx.account_id))
+    ctx.db.execute(
+        insert(t).values(account_id=ctx.account_id, global_endpoint_token_version=version)
+    )
+    return {}
+
+
 @operation("iam", "GetAccountSummary")
 def get_account_summary(ctx: OperationContext, params: Params) -> Result:
     q, conn, account = ctx.settings.quotas, ctx.db, ctx.account_id
@@ -141,16 +174,17 @@ def get_account_summary(ctx: OperationContext, params: Params) -> Result:
         "AttachedPoliciesPerUserQuota": q.managed_policies_per_entity,
         "AttachedPoliciesPerGroupQuota": q.managed_policies_per_entity,
         "AttachedPoliciesPerRoleQuota": q.managed_policies_per_entity,
-        "SigningCertificatesPerUserQuota": 2,
+        "SigningCertificatesPerUserQuota": CERTIFICATES_PER_USER,
         "ServerCertificates": 0,
         "ServerCertificatesQuota": 20,
         "MFADevices": _count(conn, schema.mfa_devices, account),
         "MFADevicesInUse": _mfa_in_use(conn, account),
-        "AccountMFAEnabled": 0,
+        "AccountMFAEnabled": _present(conn, schema.mfa_devices, account, enabled_root=True),
         "AccountAccessKeysPresent": _root_keys_present(conn, account),
-        "AccountSigningCertificatesPresent": 0,
-        "Providers": 0,
-        "GlobalEndpointTokenVersion": 1,
+        "AccountSigningCertificatesPresent": _present(conn, schema.signing_certificates, account),
+        "Providers": _count(conn, schema.oidc_providers, account)
+        + _count(conn, schema.saml_providers, account),
+        "GlobalEndpointTokenVersion": token_version(conn, account),
     }
     return {"SummaryMap": summary}
 

@@ -273,3 +273,55 @@ def verify_code(
         if _matches(seed, step, code) and store.accept_step(ctx.db, device.serial_number, step):
             return
     raise AccessDenied(INVALID_CODE)
+
+
+# --- GetMFADevice and the device's tags ---------------------------------------------------
+
+
+@operation("iam", "GetMFADevice", target=_device_target)
+def get_mfa_device(ctx: OperationContext, params: Params) -> Result:
+    """The device ``SerialNumber`` (its user's, when ``UserName`` is given)."""
+    device = _device(ctx, params["SerialNumber"])
+    result: Result = {"SerialNumber": device.serial_number}
+    if params.get("UserName"):
+        user = get_user(ctx, params["UserName"])
+        if device.user_id != user.user_id:
+            raise NoSuchEntity(
+                f"VirtualMFADevice with serial number {device.serial_number} doesn't exist."
+            )
+    if device.user_id is not None:
+        owner = user_store.get_user_by_id(ctx.db, device.user_id)
+        if owner is not None:
+            result["UserName"] = owner.name
+    if device.enabled_at is not None:
+        result["EnableDate"] = device.enabled_at
+    return result
+
+
+@operation("iam", "TagMFADevice", target=_device_target, request_context=_tag_context)
+def tag_mfa_device(ctx: OperationContext, params: Params) -> Result:
+    device = _device(ctx, params["SerialNumber"])
+    tags = tagging.parse_tags(params.get("Tags"))
+    tagging.apply_tags(
+        ctx.db, MFA_TAGS, device.serial_number, tags, ctx.settings.quotas.tags_per_entity
+    )
+    return {}
+
+
+def _untag_context(ctx: OperationContext, params: Params) -> dict[str, object]:
+    return tagging.tag_keys_context(params.get("TagKeys"))
+
+
+@operation("iam", "UntagMFADevice", target=_device_target, request_context=_untag_context)
+def untag_mfa_device(ctx: OperationContext, params: Params) -> Result:
+    device = _device(ctx, params["SerialNumber"])
+    tagging.untag(
+        ctx.db, MFA_TAGS, device.serial_number, tagging.parse_tag_keys(params.get("TagKeys"))
+    )
+    return {}
+
+
+@operation("iam", "ListMFADeviceTags", target=_device_target)
+def list_mfa_device_tags(ctx: OperationContext, params: Params) -> Result:
+    device = _device(ctx, params["SerialNumber"])
+    return tagging.list_tags_result(ctx.db, MFA_TAGS, device.serial_number, params)

@@ -447,3 +447,12 @@ password_policies = Table(
     Column("reuse_prevention", Integer, nullable=True),
     Column("hard_expiry", Boolean, nullable=True),
 )
+
+# --- account-wide settings: SetSecurityTokenServicePreferences (1: v1 tokens, valid in
+# the regions enabled by default; 2: v2 tokens, valid in every region).
+account_settings = Table(
+    "account_settings",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("global_endpoint_token_version", Integer, nullable=False),
+)
