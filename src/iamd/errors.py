@@ -224,3 +224,7 @@ class PasswordPolicyViolation(_SenderError):
 
 class InvalidUserType(_SenderError):
     code = "InvalidUserType"
+
+
+class KeyPairMismatch(_SenderError):
+    code = "KeyPairMismatch"

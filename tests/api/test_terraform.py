@@ -125,8 +125,8 @@ def _ssh_key() -> str:
     )
 
 
-def _certificate() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
+def _certificate(key: ec.EllipticCurvePrivateKey | None = None) -> str:
+    key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "terraform")])
     now = dt.datetime.now(dt.UTC)
     cert = (
@@ -157,7 +157,15 @@ TRUST = json.dumps(
 
 
 def _resources(
-    *, tag: str, max_session: int, action: str, status: str, ssh_key: str, certificate: str
+    *,
+    tag: str,
+    max_session: int,
+    action: str,
+    status: str,
+    ssh_key: str,
+    certificate: str,
+    server_certificate: str,
+    server_key: str,
 ) -> str:
     """The IAM estate under test; the arguments are what the update step changes."""
     return f"""
@@ -234,6 +242,14 @@ resource "aws_iam_service_specific_credential" "git" {{
   user_name    = aws_iam_user.u.name
   status       = "{status}"
 }}
+resource "aws_iam_server_certificate" "tls" {{
+  name             = "tf-tls"
+  certificate_body = <<EOT
+{server_certificate}EOT
+  private_key      = <<EOT
+{server_key}EOT
+  tags             = {{ team = "{tag}" }}
+}}
 output "role_arn" {{ value = aws_iam_role.r.arn }}
 output "policy_arn" {{ value = aws_iam_policy.p.arn }}
 """
@@ -261,7 +277,17 @@ def test_terraform_creates_reads_updates_and_destroys(
     terraform: Callable[[], Terraform], iam: Any
 ) -> None:
     tf = terraform()
-    keys = {"ssh_key": _ssh_key(), "certificate": _certificate()}
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    keys = {
+        "ssh_key": _ssh_key(),
+        "certificate": _certificate(),
+        "server_certificate": _certificate(server_key),
+        "server_key": server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    }
     tf.write(
         _resources(tag="red", max_session=3600, action="s3:GetObject", status="Active", **keys)
     )
@@ -286,6 +312,8 @@ def test_terraform_creates_reads_updates_and_destroys(
     assert len(iam.list_signing_certificates(UserName="tf-user")["Certificates"]) == 1
     listed = iam.list_service_specific_credentials(UserName="tf-user")
     assert len(listed["ServiceSpecificCredentials"]) == 1
+    tls = iam.get_server_certificate(ServerCertificateName="tf-tls")["ServerCertificate"]
+    assert tls["Tags"] == [{"Key": "team", "Value": "red"}]
 
     tf.write(
         _resources(tag="blue", max_session=7200, action="s3:PutObject", status="Inactive", **keys)
@@ -326,3 +354,4 @@ def test_terraform_creates_reads_updates_and_destroys(
     assert iam.list_policies(Scope="Local")["Policies"] == []
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert iam.list_instance_profiles()["InstanceProfiles"] == []
+    assert iam.list_server_certificates()["ServerCertificateMetadataList"] == []

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from iamd.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
-from iamd.iam import inline_policies, tagging
+from iamd.iam import inline_policies, server_certificates, tagging
 from iamd.iam.attachments import Entity, attached_policies, page
 from iamd.iam.groups import group_shape
 from iamd.iam.instance_profiles import profile_result
@@ -175,8 +175,8 @@ def get_account_summary(ctx: OperationContext, params: Params) -> Result:
         "AttachedPoliciesPerGroupQuota": q.managed_policies_per_entity,
         "AttachedPoliciesPerRoleQuota": q.managed_policies_per_entity,
         "SigningCertificatesPerUserQuota": CERTIFICATES_PER_USER,
-        "ServerCertificates": 0,
-        "ServerCertificatesQuota": 20,
+        "ServerCertificates": server_certificates.count_of_account(conn, account),
+        "ServerCertificatesQuota": server_certificates.CERTIFICATES_PER_ACCOUNT,
         "MFADevices": _count(conn, schema.mfa_devices, account),
         "MFADevicesInUse": _mfa_in_use(conn, account),
         "AccountMFAEnabled": _present(conn, schema.mfa_devices, account, enabled_root=True),

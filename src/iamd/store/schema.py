@@ -456,3 +456,21 @@ account_settings = Table(
     Column("account_id", String(12), ForeignKey("accounts.account_id"), primary_key=True),
     Column("global_endpoint_token_version", Integer, nullable=False),
 )
+
+# --- server certificates (UploadServerCertificate): the certificate and its chain as
+# uploaded; the private key is checked against the certificate and never kept, since no
+# operation ever returns or uses it.
+server_certificates = Table(
+    "server_certificates",
+    metadata,
+    Column("certificate_id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("chain", Text, nullable=True),
+    _ts("expires_at"),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "name_lower", name="uq_server_certificates_name"),
+)
