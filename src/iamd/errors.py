@@ -228,3 +228,21 @@ class InvalidUserType(_SenderError):
 
 class KeyPairMismatch(_SenderError):
     code = "KeyPairMismatch"
+
+
+class ReportNotPresent(_SenderError):
+    code = "ReportNotPresent"
+    http_status = 410
+    default_message = (
+        "Credential report does not exist. Use GenerateCredentialReport to generate a "
+        "credential report."
+    )
+
+
+class ReportExpired(_SenderError):
+    code = "ReportExpired"
+    http_status = 410
+    default_message = (
+        "Credential report has expired. Use GenerateCredentialReport to generate a new "
+        "credential report."
+    )

@@ -474,3 +474,12 @@ server_certificates = Table(
     _ts("created_at"),
     UniqueConstraint("account_id", "name_lower", name="uq_server_certificates_name"),
 )
+
+# --- the last credential report of each account (GenerateCredentialReport), as CSV.
+credential_reports = Table(
+    "credential_reports",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), primary_key=True),
+    _ts("generated_at"),
+    Column("content", Text, nullable=False),
+)

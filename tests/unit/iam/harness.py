@@ -42,6 +42,7 @@ MODULES = (
     "user_policies",
     "group_policies",
     "account",
+    "credential_report",
 )
 
 
