@@ -246,3 +246,16 @@ class ReportExpired(_SenderError):
         "Credential report has expired. Use GenerateCredentialReport to generate a new "
         "credential report."
     )
+
+
+class OrganizationNotFound(_SenderError):
+    code = "OrganizationNotFoundException"
+    default_message = (
+        "The request was rejected because no organization is associated with your account."
+    )
+
+
+class FeatureDisabled(_SenderError):
+    code = "FeatureDisabled"
+    http_status = 404
+    default_message = "Outbound identity federation is disabled for your AWS account."

@@ -4,12 +4,17 @@ paginated IAM operation iamd serves, and a marker it issued still pages."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from typing import Any
 
 import botocore.session
 import pytest
 from botocore import xform_name
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from iamd import operations
 from iamd.cli.idp import saml as idp_lib
@@ -71,8 +76,34 @@ def entities(iam: Any, account: Credentials) -> dict[str, Any]:
         Name="idp",
         SAMLMetadataDocument=idp_lib.metadata(idp_lib.generate("https://idp.example.test/saml")),
     )["SAMLProviderArn"]
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="m")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "marker.example.com")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    iam.upload_server_certificate(
+        ServerCertificateName="tls",
+        CertificateBody=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        PrivateKey=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    )
     return {
         "UserName": "u",
+        "ServerCertificateName": "tls",
         "GroupName": "g",
         "RoleName": "r",
         "PolicyArn": arn,
@@ -81,7 +112,7 @@ def entities(iam: Any, account: Credentials) -> dict[str, Any]:
         "PolicySourceArn": f"arn:aws:iam::{acct}:user/u",
         "PolicyInputList": [document],
         "ActionNames": ["s3:GetObject"],
-        "SerialNumber": f"arn:aws:iam::{acct}:mfa/none",
+        "SerialNumber": serial,
         "SAMLProviderArn": saml,
         "ServiceName": "none",
     }
