@@ -20,7 +20,7 @@ import datetime as dt
 import http.client
 import json
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import botocore.session
@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from iamd import operations
 from iamd.server.handlers import load_operations
 
-from .conftest import Credentials, IamdServer
+from .conftest import Credentials, IamdServer, _master_key
 
 SESSION = botocore.session.get_session()
 SERIALIZER = create_serializer("query")
@@ -188,16 +188,25 @@ def _signed(creds: Credentials, service: str, data: bytes, path: str = "/") -> d
     return dict(request.headers)
 
 
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamdServer]:
+    """A server of its own on SQLite: fuzzed once (PostgreSQL runs the same request path),
+    and its throwaway store keeps what the fuzzing made away from the other tests."""
+    server = IamdServer("sqlite", tmp_path_factory.mktemp("iamd-fuzz"), None, _master_key())
+    server.start()
+    yield server
+    server.stop()
+    server.close_database()
+
+
 @pytest.fixture
-def sqlite_only(iamd_server: IamdServer) -> IamdServer:
-    if iamd_server.db_url is not None:
-        pytest.skip("fuzzed once, on SQLite: the PostgreSQL server runs the same request path")
-    return iamd_server
+def fuzz_account(fuzzed: IamdServer) -> Credentials:
+    return fuzzed.create_account()
 
 
 @pytest.mark.parametrize(("service", "name"), CASES, ids=[f"{s}:{n}" for s, n in CASES])
 def test_no_request_built_from_the_model_gets_a_5xx(
-    sqlite_only: IamdServer, account: Credentials, service: str, name: str
+    fuzzed: IamdServer, fuzz_account: Credentials, service: str, name: str
 ) -> None:
     @settings(
         max_examples=EXAMPLES,
@@ -209,7 +218,7 @@ def test_no_request_built_from_the_model_gets_a_5xx(
     @given(body=wire_bodies(service, name))
     def check(body: dict[str, Any]) -> None:
         data = _encode(body)
-        status, answer = _post(sqlite_only, "/", data, _signed(account, service, data))
+        status, answer = _post(fuzzed, "/", data, _signed(fuzz_account, service, data))
         assert status < 500, (body, answer[:500])
 
     check()
@@ -248,10 +257,10 @@ RAW_QUERIES: list[tuple[str, str, bytes, dict[str, str]]] = [
 
 @pytest.mark.parametrize(("method", "path", "body", "headers"), RAW_QUERIES)
 def test_no_raw_request_gets_a_5xx(
-    sqlite_only: IamdServer, method: str, path: str, body: bytes, headers: dict[str, str]
+    fuzzed: IamdServer, method: str, path: str, body: bytes, headers: dict[str, str]
 ) -> None:
     try:
-        status, answer = _post(sqlite_only, path, body, headers, method)
+        status, answer = _post(fuzzed, path, body, headers, method)
     except (ConnectionError, http.client.HTTPException):
         return  # the server may close a connection it will not read; it must stay up
     assert status < 500, answer[:500]
@@ -276,10 +285,10 @@ def test_no_raw_request_gets_a_5xx(
     path=st.sampled_from(["/", "/authorize", "/?Action=GetCallerIdentity&Version=2011-06-15"]),
 )
 def test_random_headers_and_bodies_get_no_5xx(
-    sqlite_only: IamdServer, headers: dict[str, str], body: bytes, path: str
+    fuzzed: IamdServer, headers: dict[str, str], body: bytes, path: str
 ) -> None:
     try:
-        status, answer = _post(sqlite_only, path, body, headers)
+        status, answer = _post(fuzzed, path, body, headers)
     except (ConnectionError, http.client.HTTPException):
         return
     assert status < 500, (headers, body, answer[:500])
