@@ -111,6 +111,28 @@ class AuthorizeResult:
         )
 
 
+@dataclass(frozen=True)
+class VerifiedCredential:
+    """What ``/verify-credential`` answered: whether the credential is good, and whose."""
+
+    verified: bool
+    user_name: str | None = None
+    user_arn: str | None = None
+    account_id: str | None = None
+    credential_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VerifiedCredential:
+        user = data.get("user") or {}
+        return cls(
+            verified=bool(data.get("verified")),
+            user_name=user.get("userName"),
+            user_arn=user.get("arn"),
+            account_id=user.get("accountId"),
+            credential_id=data.get("credentialId"),
+        )
+
+
 def payload_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
@@ -201,6 +223,34 @@ class AuthorizeClient:
             raise AuthorizeError(status, "Unknown", "iamd answered with an unexpected body")
         return AuthorizeResult.from_json(data)
 
+    def verify_ssh_key(self, key_id: str, public_key: str) -> VerifiedCredential:
+        """Whether ``public_key`` is the Active SSH key ``key_id`` (``APKA...``, the SSH user
+        name a client connects as) of an IAM user, and whose."""
+        return self._verify({"sshPublicKeyId": key_id, "sshPublicKey": public_key})
+
+    def verify_service_password(
+        self, service_name: str, service_user_name: str, password: str
+    ) -> VerifiedCredential:
+        """Whether this is an Active service-specific credential for ``service_name``."""
+        return self._verify(
+            {
+                "serviceName": service_name,
+                "serviceUserName": service_user_name,
+                "servicePassword": password,
+            }
+        )
+
+    def _verify(self, fields: Mapping[str, str]) -> VerifiedCredential:
+        body = json.dumps(fields, separators=(",", ":")).encode("utf-8")
+        path = "/verify-credential"
+        status, data = self._post(body, self._sign(body, path), path)
+        if status != 200:
+            error = data.get("error") if isinstance(data, dict) else None
+            if isinstance(error, dict):
+                raise AuthorizeError(status, str(error.get("code")), str(error.get("message")))
+            raise AuthorizeError(status, "Unknown", "iamd answered with an unexpected body")
+        return VerifiedCredential.from_json(data)
+
     def signed_request(self, question: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
         """The body and signed headers of a call (for load generators)."""
         body = json.dumps(question, separators=(",", ":")).encode("utf-8")
@@ -225,10 +275,10 @@ class AuthorizeClient:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def _sign(self, body: bytes) -> dict[str, str]:
+    def _sign(self, body: bytes, path: str = "/authorize") -> dict[str, str]:
         request = AWSRequest(
             method="POST",
-            url=self.url,
+            url=f"{self.endpoint}{path}",
             data=body,
             headers={"Content-Type": "application/json"},
         )
@@ -248,11 +298,13 @@ class AuthorizeClient:
                 self._open.append(conn)
         return conn
 
-    def _post(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any]:
+    def _post(
+        self, body: bytes, headers: Mapping[str, str], path: str = "/authorize"
+    ) -> tuple[int, Any]:
         for attempt in (1, 2):  # a kept-alive connection the server closed: retry once
             conn = self._connection()
             try:
-                conn.request("POST", "/authorize", body=body, headers=dict(headers))
+                conn.request("POST", path, body=body, headers=dict(headers))
                 response = conn.getresponse()
                 raw = response.read()
             except (ConnectionError, http.client.HTTPException, OSError) as exc:

@@ -4,7 +4,8 @@ The stack, outermost first (``build_app`` is the one place that says so)::
 
     ServerErrors    anything that escapes below: a bare 500, logged (should never happen)
     RequestIds      a uuid4 per HTTP request, in scope["iamd.request_id"]
-    Router          /healthz -> health; / -> QueryEndpoint; /authorize -> AuthorizeEndpoint
+    Router          /healthz -> health; / -> QueryEndpoint; /authorize -> AuthorizeEndpoint;
+                    /verify-credential -> VerifyEndpoint
                     (JSON in and out); anything else -> NotFound
     QueryEndpoint   body (capped) -> pairs -> Pipeline -> XML; every error through
                     errors.error_response, the single error handler
@@ -27,6 +28,7 @@ from iamd.server import errors, forms, routing
 from iamd.server.authorize_endpoint import AuthorizeEndpoint
 from iamd.server.pipeline import Exchange, Peer, Pipeline
 from iamd.server.runtime import Runtime, open_runtime
+from iamd.server.verify_endpoint import VerifyEndpoint
 
 log = logging.getLogger("iamd.server")
 
@@ -99,9 +101,12 @@ class QueryEndpoint:
 
 
 class Router:
-    def __init__(self, query: ASGIApp, authorize: ASGIApp | None = None) -> None:
+    def __init__(
+        self, query: ASGIApp, authorize: ASGIApp | None = None, verify: ASGIApp | None = None
+    ) -> None:
         self.query = query
         self.authorize = authorize
+        self.verify = verify
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = routing.endpoint_for(scope["path"])
@@ -111,6 +116,8 @@ class Router:
             await send_response(send, 200, [(b"content-type", b"text/plain")], b"ok\n")
         elif endpoint is routing.Endpoint.AUTHORIZE and self.authorize is not None:
             await self.authorize(scope, receive, send)
+        elif endpoint is routing.Endpoint.VERIFY and self.verify is not None:
+            await self.verify(scope, receive, send)
         else:
             rid = scope[REQUEST_ID]
             status, raw, body = errors.error_response(
@@ -170,7 +177,7 @@ class IamdApp:
 
 def build_app(runtime: Runtime) -> IamdApp:
     """The middleware stack, outermost first, in this one place."""
-    router = Router(QueryEndpoint(runtime), AuthorizeEndpoint(runtime))
+    router = Router(QueryEndpoint(runtime), AuthorizeEndpoint(runtime), VerifyEndpoint(runtime))
     stack = ServerErrors(RequestIds(router))
     return IamdApp(runtime, stack)
 

@@ -25,6 +25,7 @@ class Endpoint(Enum):
     QUERY = "query"
     HEALTH = "health"
     AUTHORIZE = "authorize"
+    VERIFY = "verify-credential"
     NOT_FOUND = "not-found"
 
 
@@ -35,6 +36,8 @@ def endpoint_for(path: str) -> Endpoint:
         return Endpoint.HEALTH
     if path == "/authorize":
         return Endpoint.AUTHORIZE
+    if path == "/verify-credential":
+        return Endpoint.VERIFY
     return Endpoint.NOT_FOUND
 
 

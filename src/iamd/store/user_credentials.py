@@ -139,3 +139,11 @@ SERVICE_CREDENTIALS = Kind(schema.service_specific_credentials, "credential_id")
 def has_login_profile(conn: Connection, user_id: str) -> bool:
     t = schema.login_profiles
     return conn.execute(select(t.c.user_id).where(t.c.user_id == user_id)).first() is not None
+
+
+def find(kind: Kind, conn: Connection, **where: Any) -> list[Credential]:
+    """Credentials of ``kind`` in any account matching ``where`` (column = value)."""
+    stmt = select(kind.table)
+    for column, value in where.items():
+        stmt = stmt.where(kind.table.c[column] == value)
+    return [kind._row(row) for row in conn.execute(stmt)]
