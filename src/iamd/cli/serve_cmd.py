@@ -18,6 +18,7 @@ from typing import Any
 
 from iamd.config import Settings
 from iamd.store.bootstrap import BootstrapError
+from iamd.store.migrate import SchemaError
 from iamd.store.secrets import MasterKeyError
 
 APP_FACTORY = "iamd.server.app:app_from_env"
@@ -31,6 +32,13 @@ def register(commands: Any) -> None:
     serve.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in --data-dir)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--certfile", help="serve HTTPS with this PEM certificate (and chain)")
+    serve.add_argument("--keyfile", help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--no-upgrade",
+        action="store_true",
+        help="refuse to start on a store whose schema needs an upgrade (see `iamd db upgrade`)",
+    )
     serve.add_argument(
         "--regions",
         help="the regions requests may be signed for, comma-separated (default: any; IAMD_REGIONS)",
@@ -65,9 +73,12 @@ def run_serve(args: argparse.Namespace) -> int:
         os.environ["IAMD_REGIONS"] = args.regions
     if settings.db_url:
         os.environ["IAMD_DB_URL"] = settings.db_url
+    if bool(args.certfile) != bool(args.keyfile):
+        print("iamd: --certfile and --keyfile go together", file=sys.stderr)
+        return 2
     try:
-        prepare_store(settings)
-    except (MasterKeyError, BootstrapError) as exc:
+        prepare_store(settings, upgrade=not args.no_upgrade)
+    except (MasterKeyError, BootstrapError, SchemaError) as exc:
         print(f"iamd: {exc}", file=sys.stderr)
         return 2
     options: dict[str, Any] = {
@@ -83,6 +94,8 @@ def run_serve(args: argparse.Namespace) -> int:
         "proxy_headers": settings.forwarded_allow_ips is not None,
         "forwarded_allow_ips": settings.forwarded_allow_ips or "",
     }
+    if args.certfile:
+        options.update(ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     if args.workers > 1 and workers.reuse_port_supported():
         try:
             return workers.serve(options, settings.host, settings.port, args.workers)

@@ -49,13 +49,14 @@ class Runtime:
         self.database.dispose()
 
 
-def prepare_store(settings: Settings) -> None:
-    """Create the schema, the master key, the default account with its root user and the
-    AWS managed policies (printing generated root credentials once).
+def prepare_store(settings: Settings, *, upgrade: bool = True) -> None:
+    """Create or upgrade the schema, the master key, the default account with its root
+    user and the AWS managed policies (printing generated root credentials once).
+    ``upgrade=False``: a store that needs a schema upgrade is refused (SchemaError).
 
     Safe to run from several processes at once and on every start.
     """
-    open_store(settings).db.dispose()
+    open_store(settings, upgrade=upgrade).db.dispose()
 
 
 def open_runtime(

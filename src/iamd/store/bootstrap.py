@@ -86,12 +86,13 @@ def open_store(
     now: dt.datetime | None = None,
     random_bytes: RandomBytes = secrets.token_bytes,
     announce: TextIO | None = None,
+    upgrade: bool = True,
 ) -> Store:
     """Create the schema, check the master key, seed the default account and AWS managed
     policies. Raises MasterKeyError (wrong key) or BootstrapError."""
     db = Database(settings.database_url)
     try:
-        db.create_schema()
+        db.create_schema(upgrade=upgrade)
         box = open_secret_box(settings, db)
         generated = bootstrap(
             db,

@@ -199,7 +199,7 @@ class Database:
         with self._schema_lock, self.transaction(write=True) as conn:
             if self.is_postgresql:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
-            if upgrade:
+            if upgrade or migrate.is_empty(conn):  # making a new store upgrades nothing
                 migrate.upgrade(conn)
             elif migrate.pending(conn):
                 raise migrate.SchemaError(
