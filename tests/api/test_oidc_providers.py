@@ -83,7 +83,7 @@ def test_one_provider_per_url(iam: Any) -> None:
 def test_invalid_urls(iam: Any, url: str) -> None:
     with pytest.raises(ClientError) as bad:
         iam.create_open_id_connect_provider(Url=url)
-    assert (code_of(bad), _status(bad)) == ("InvalidInput", 400)
+    assert (code_of(bad), _status(bad)) == ("ValidationError", 400)
     assert message_of(bad) == "Invalid Open ID Connect Provider URL"
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
 

@@ -22,6 +22,17 @@ UNKNOWN_FIELD = json.dumps(
 
 Call = Callable[[Any, Any], Any]
 
+
+def _fifty_one_tags(iam: Any, sts: Any) -> None:
+    iam.tag_user(UserName="u", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    iam.tag_user(UserName="u", Tags=[{"Key": "one-more", "Value": "v"}])
+
+
+def _same_device_twice(iam: Any, sts: Any) -> None:
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="phone")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="phone")
+
+
 CASES: list[tuple[str, Call, str, int, str]] = [
     (
         "policy grammar errors are bare",
@@ -105,6 +116,37 @@ CASES: list[tuple[str, Call, str, int, str]] = [
         "Invalid Marker.",
     ),
     (
+        "deleting an OIDC provider that does not exist",
+        lambda iam, sts: iam.delete_open_id_connect_provider(
+            OpenIDConnectProviderArn="arn:aws:iam::{account}:oidc-provider/nowhere.example.com"
+        ),
+        "NoSuchEntity",
+        404,
+        "OpenId connect Provider arn:aws:iam::{account}:oidc-provider/nowhere.example.com cannot "
+        "be found.",
+    ),
+    (
+        "an OIDC provider URL that is not https",
+        lambda iam, sts: iam.create_open_id_connect_provider(Url="ftp://example.com"),
+        "ValidationError",
+        400,
+        "Invalid Open ID Connect Provider URL",
+    ),
+    (
+        "the 51st tag",
+        _fifty_one_tags,
+        "LimitExceeded",
+        409,
+        "The number of tags has reached the maximum limit.",
+    ),
+    (
+        "a virtual MFA device that already exists",
+        _same_device_twice,
+        "EntityAlreadyExists",
+        409,
+        "MFA device already exists.",
+    ),
+    (
         "STS still echoes the value",
         lambda iam, sts: sts.assume_role(
             RoleArn="arn:aws:iam::{account}:role/r", RoleSessionName="Session1:2"
@@ -163,3 +205,9 @@ def test_the_wire_says_what_aws_says(
         got["ResponseMetadata"]["HTTPStatusCode"],
         got["Error"]["Message"],
     ) == (code, status, message.replace("{account}", acct)), name
+
+
+def test_an_instance_profile_without_tags_has_an_empty_list(iam: Any) -> None:
+    iam.create_instance_profile(InstanceProfileName="bare")
+    got = iam.get_instance_profile(InstanceProfileName="bare")["InstanceProfile"]
+    assert got["Tags"] == []

@@ -85,8 +85,7 @@ def profile_result(
         pairs = tagging.tags_of(
             ctx.db, INSTANCE_PROFILE_TAGS.resource_type, profile.instance_profile_id
         )
-        if pairs:
-            result["Tags"] = tagging.tag_list(pairs.items())
+        result["Tags"] = tagging.tag_list(pairs.items())  # [] when none, as AWS answers
     return result
 
 

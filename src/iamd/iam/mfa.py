@@ -128,7 +128,7 @@ def create_virtual_mfa_device(ctx: OperationContext, params: Params) -> Result:
     tags = tagging.parse_tags(params.get("Tags"))
     serial = serial_number(ctx.account_id, path, name)
     if store.get_device(ctx.db, serial) is not None:
-        raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+        raise EntityAlreadyExists("MFA device already exists.")
     seed = ctx.random(SEED_BYTES)
     store.insert_device(
         ctx.db,

@@ -29,7 +29,13 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
+from iamd.errors import (
+    EntityAlreadyExists,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+    ValidationError,
+)
 from iamd.iam import naming, tagging
 from iamd.iam.tagging import Taggable
 from iamd.model.arn import parse_arn
@@ -81,7 +87,7 @@ def parse_provider_url(url: str) -> ProviderUrl:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError:
-        raise InvalidInput(INVALID_URL) from None
+        raise ValidationError(INVALID_URL) from None
     host = parts.hostname or ""
     scheme_ok = parts.scheme == "https" and port is None
     if parts.scheme == "http" and is_loopback(host):
@@ -96,7 +102,7 @@ def parse_provider_url(url: str) -> ProviderUrl:
         or any(ch.isspace() for ch in url)
     )
     if malformed:
-        raise InvalidInput(INVALID_URL)
+        raise ValidationError(INVALID_URL)
     return ProviderUrl(url, url.split("://", 1)[1])
 
 
@@ -229,7 +235,11 @@ def list_open_id_connect_providers(ctx: OperationContext, params: Params) -> Res
 
 @operation("iam", "DeleteOpenIDConnectProvider", target=provider_target)
 def delete_open_id_connect_provider(ctx: OperationContext, params: Params) -> Result:
-    provider = get_provider(ctx, str(params["OpenIDConnectProviderArn"]))
+    arn = str(params["OpenIDConnectProviderArn"])
+    try:
+        provider = get_provider(ctx, arn)
+    except NoSuchEntity:  # AWS words a delete's miss its own way
+        raise NoSuchEntity(f"OpenId connect Provider {arn} cannot be found.") from None
     touch_account(ctx.db, ctx.account_id)
     tagging.delete_all_tags(ctx.db, OIDC_PROVIDER_TAGS, provider.arn)
     store.delete_provider(ctx.db, provider.arn)

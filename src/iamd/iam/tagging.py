@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from iamd.errors import InvalidInput, ValidationError
-from iamd.iam.naming import length_violations, quota_exceeded, raise_violations
+from iamd.errors import InvalidInput, LimitExceeded, ValidationError
+from iamd.iam.naming import length_violations, raise_violations
 from iamd.store import tags as tag_store
 from iamd.store.pagination import InvalidMarker
 
@@ -192,7 +192,7 @@ def apply_tags(
         return
     existing = tag_store.get_tags(conn, taggable.resource_type, resource_id)
     if len(tag_store.merged_tags(existing, tags)) > limit:
-        raise quota_exceeded(taggable.quota_name, limit)
+        raise LimitExceeded("The number of tags has reached the maximum limit.")
     tag_store.put_tags(conn, taggable.resource_type, resource_id, tags)
 
 
