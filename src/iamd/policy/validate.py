@@ -245,21 +245,41 @@ def _check_resources(statement: dict[str, Any], kind: PolicyKind) -> list[str]:
 
 
 def check_resource(resource: str) -> list[str]:
-    """Problems with one resource pattern: ``*`` or an ARN with a literal service."""
+    """Problems with one resource pattern, as AWS reads it.
+
+    ``*`` is any resource. Text with a colon that does not start ``arn:`` is read as
+    ``arn:`` and the rest, padded with ``*`` to six components (``a:b:c`` is
+    ``arn:b:c:*:*:*``), and its partition checked. Three components (``arn:aws:vendor``)
+    pass; four or five fail AWS's legacy parsing; six are checked component by component.
+    """
     if resource == "*":
         return []
-    arn = parse_arn(resource)
-    if arn is None:
-        if resource.startswith("arn:") and resource.count(":") >= 2:
-            return [RESOURCE_VENDOR]
+    parts = resource.split(":", 5)
+    if len(parts) == 1:
         return [f'Resource {resource} must be in ARN format or "*".']
-    if arn.partition not in PARTITIONS and not _has_wildcard(arn.partition):
-        return [f'Partition "{arn.partition}" is not valid for resource "{resource}".']
-    if not arn.service or _has_wildcard(arn.service):
+    if parts[0] != "arn":
+        padded = ":".join(["arn", *parts[1:], *["*"] * (6 - len(parts))])
+        if parts[1] not in PARTITIONS and not _has_wildcard(parts[1]):
+            return [f'Partition "{parts[1]}" is not valid for resource "{padded}".']
+        return check_resource(padded)
+    if len(parts) == 2:
         return [RESOURCE_VENDOR]
+    if len(parts) in (4, 5):
+        return [LEGACY]
+    arn = parse_arn(resource) if len(parts) == 6 else None
+    partition, service = parts[1], parts[2]
+    if partition not in PARTITIONS and not _has_wildcard(partition):
+        return [f'Partition "{partition}" is not valid for resource "{resource}".']
+    if not service or _has_wildcard(service):
+        return [RESOURCE_VENDOR]
+    if arn is None:
+        return []
     if arn.service == "iam" and arn.region:
         return [f"IAM resource {resource} cannot contain region information."]
-    if arn.service == "s3" and arn.region:
+    # An S3 access point names its region and account; a bucket or object names neither.
+    if arn.service == "s3" and arn.region not in ("", "*") and not arn.resource.startswith(
+        "accesspoint/"
+    ):
         return [f"Resource {resource} can not contain region information."]
     return []
 
@@ -318,13 +338,12 @@ def check_condition_block(block: Any) -> list[str]:
     problems: list[str] = []
     for operator, clauses in block.items():
         known = split_operator(operator) is not None
-        if not known:
+        if not known and clauses != {}:  # AWS lets an unknown operator with no keys pass
             problems.append(syntax(f"Unknown condition operator {_quote(operator)}."))
         if not isinstance(clauses, dict):
             problems.append(syntax(f"Condition {_quote(operator)} must be an object."))
             continue
-        for key, values in clauses.items():
-            problems += _check_condition_key(key)
+        for key, values in clauses.items():  # AWS takes keys without a vendor prefix
             shape = _check_condition_values(operator, key, values)
             problems += shape
             if known and not shape:
@@ -334,21 +353,14 @@ def check_condition_block(block: Any) -> list[str]:
     return problems
 
 
-def _check_condition_key(key: str) -> list[str]:
-    vendor, colon, rest = key.partition(":")
-    if not colon or not vendor or not rest:
-        return [NO_VENDOR]
-    return []
-
-
 def _check_condition_values(operator: str, key: str, values: Any) -> list[str]:
     items = values if isinstance(values, list) else [values]
-    if items and all(_condition_scalar(v) for v in items):
+    if all(_condition_scalar(v) for v in items):  # an empty list too: it matches nothing
         return []
     return [
         syntax(
             f"Condition {_quote(operator)} key {_quote(key)} must have a string, number or "
-            "boolean, or a non-empty list of them."
+            "boolean, or a list of them."
         )
     ]
 
