@@ -49,6 +49,42 @@ CASES: list[tuple[str, Call, str, int, str]] = [
         "Syntax errors in policy.",
     ),
     (
+        "a managed policy's missing Version is reported first",
+        lambda iam, sts: iam.create_policy(
+            PolicyName="p",
+            PolicyDocument='{"Statement":[{"Sid":"a","Effect":"Allow","Resource":"*"}]}',
+        ),
+        "MalformedPolicyDocument",
+        400,
+        "Policy document must be version 2012-10-17 or greater.",
+    ),
+    (
+        "SID uniqueness before missing actions",
+        lambda iam, sts: iam.create_policy(
+            PolicyName="p",
+            PolicyDocument=(
+                '{"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow",'
+                '"Resource":"*"},{"Sid":"a","Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        "Statement IDs (SID) in a single policy must be unique.",
+    ),
+    (
+        "legacy parsing before missing actions",
+        lambda iam, sts: iam.create_policy(
+            PolicyName="p",
+            PolicyDocument=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                '"Resource":"arn:aws:s3::example_bucket"}]}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        "The policy failed legacy parsing",
+    ),
+    (
         "deleting a policy that does not exist",
         lambda iam, sts: iam.delete_policy(
             PolicyArn="arn:aws:iam::{account}:policy/non-existent-policy"

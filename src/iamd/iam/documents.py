@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from iamd.errors import LimitExceeded, MalformedPolicyDocument
+from iamd.model import json_text
 from iamd.policy import Policy, PolicyError, PolicyKind, policy_size
 from iamd.policy.document import VERSION_2012
 from iamd.policy.parse import ParseCache
@@ -48,7 +49,15 @@ def check_size(text: str, limit: int, quota: str) -> int:
 
 
 def managed_document(text: str, limit: int) -> Policy:
-    """A managed policy version: an identity policy, version 2012-10-17, within ``limit``."""
+    """A managed policy version: an identity policy, version 2012-10-17, within ``limit``.
+
+    A missing or older Version is what AWS reports first, before any other problem."""
+    try:
+        declared = json_text.loads(text)
+    except ValueError:
+        declared = None
+    if isinstance(declared, dict) and declared.get("Version") != VERSION_2012:
+        raise MalformedPolicyDocument(MANAGED_VERSION_MESSAGE)
     policy = parse_document(text, PolicyKind.IDENTITY)
     if policy.version != VERSION_2012:
         raise MalformedPolicyDocument(MANAGED_VERSION_MESSAGE)

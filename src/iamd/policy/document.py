@@ -36,6 +36,15 @@ class PolicyKind(StrEnum):
 
 
 SYNTAX_ERRORS = "Syntax errors in policy."
+_FIRST = (SYNTAX_ERRORS, "The policy failed legacy parsing", "Statement IDs (SID) in a single")
+
+
+def _precedence(problem: str) -> int:
+    """AWS's order among a document's problems; ``min`` keeps document order for ties."""
+    for rank, start in enumerate(_FIRST):
+        if problem.startswith(start):
+            return rank
+    return len(_FIRST)
 
 
 class PolicyError(Exception):
@@ -51,10 +60,11 @@ class PolicyError(Exception):
 
     @property
     def wire_message(self) -> str:
-        """What AWS's MalformedPolicyDocument says: where AWS is terse (``Syntax errors in
-        policy.``), the bare sentence; the detail stays in ``problems`` for
-        ``iamd policy validate``."""
-        first = self.problems[0]
+        """What AWS's MalformedPolicyDocument says: the problem AWS reports first (syntax
+        and legacy parsing, then SID uniqueness, then the rest in document order), and
+        where AWS is terse (``Syntax errors in policy.``) the bare sentence; the detail
+        stays in ``problems`` for ``iamd policy validate``."""
+        first = min(self.problems, key=_precedence)
         return SYNTAX_ERRORS if first.startswith(SYNTAX_ERRORS) else first
 
 
