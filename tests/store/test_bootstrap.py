@@ -57,6 +57,9 @@ def test_first_start_generates_root_credentials_once(db_url: str, tmp_path: Path
         assert creds.secret_access_key not in repr(creds)
         path = settings.data_dir / ROOT_CREDENTIALS_FILE
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        if settings.database_url.startswith("sqlite"):  # keys and hashes: owner only
+            database = Path(settings.database_url.removeprefix("sqlite:///"))
+            assert stat.S_IMODE(database.stat().st_mode) == 0o600
         assert json.loads(path.read_text()) == {
             "AccountId": settings.account_id,
             "AccessKeyId": creds.access_key_id,

@@ -31,7 +31,9 @@ Design:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import random
 import re
 import sqlite3
@@ -343,6 +345,16 @@ def _end(conn: Connection, *, commit: bool) -> None:
         lock.release()
 
 
+def _create_private(path: str | None) -> None:
+    """Create a new SQLite file readable by its owner only (it holds encrypted keys and
+    password hashes); SQLite gives its -wal and -shm files the same mode."""
+    if not path:
+        return
+    # There already, or no folder for it: SQLite says why when it connects.
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -352,6 +364,8 @@ def _sqlite_engine(url: str, *, in_memory: bool) -> Engine:
     else:
         kwargs["pool_size"] = 8
         kwargs["max_overflow"] = 16
+    if not in_memory:
+        _create_private(make_url(url).database)
     engine = create_engine(url, **kwargs)
 
     lock_path = None if in_memory else f"{make_url(url).database}-writer.lock"
