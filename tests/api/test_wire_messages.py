@@ -183,6 +183,35 @@ CASES: list[tuple[str, Call, str, int, str]] = [
         "MFA device already exists.",
     ),
     (
+        "attaching a policy by something that is not an ARN",
+        lambda iam, sts: iam.attach_user_policy(UserName="u", PolicyArn="longpolicynamebutnoarn"),
+        "ValidationError",
+        400,
+        "Invalid ARN:  Could not be parsed!",
+    ),
+    (
+        "a trust policy that is not JSON",
+        lambda iam, sts: iam.create_role(
+            RoleName="r",
+            AssumeRolePolicyDocument=(
+                '{"Version": "2012-10-17", "Statement": [{"Action": "sts:AssumeRole", '
+                '"Principal": "*", "Effect": "Allow",}]}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        "This policy contains invalid Json",
+    ),
+    (
+        "a custom suffix for a service that takes none",
+        lambda iam, sts: iam.create_service_linked_role(
+            AWSServiceName="ecs.amazonaws.com", CustomSuffix="testsuffix"
+        ),
+        "InvalidInput",
+        400,
+        "Custom suffix is not allowed for ecs.amazonaws.com",
+    ),
+    (
         "STS still echoes the value",
         lambda iam, sts: sts.assume_role(
             RoleArn="arn:aws:iam::{account}:role/r", RoleSessionName="Session1:2"

@@ -80,7 +80,9 @@ def page(
 def check_policy_arn(arn: str) -> None:
     """InvalidInput unless ``arn`` is shaped like an IAM policy ARN."""
     parsed = parse_arn(arn)
-    if parsed is None or parsed.service != "iam" or not parsed.resource:
+    if parsed is None:  # AWS's words, two spaces and all
+        raise ValidationError("Invalid ARN:  Could not be parsed!")
+    if parsed.service != "iam" or not parsed.resource:
         raise InvalidInput(f"ARN {arn} is not valid.")
 
 

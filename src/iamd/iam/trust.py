@@ -40,6 +40,7 @@ from sqlalchemy import Connection
 
 from iamd.errors import MalformedPolicyDocument
 from iamd.iam.documents import check_size, parse_document
+from iamd.model import json_text
 from iamd.model.arn import is_account_id, parse_arn
 from iamd.policy import Policy, PolicyKind
 from iamd.policy.principals_grammar import invalid_principal
@@ -68,6 +69,14 @@ _FOUND: dict[tuple[str, int, str], str] = {}
 _FOUND_MAX = 4096
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json_text.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def validate_trust_policy(
     conn: Connection, text: str, size_limit: int, *, seen: Seen | None = None
 ) -> TrustPolicy:
@@ -75,7 +84,12 @@ def validate_trust_policy(
 
     ``seen``: the account and change counter read in the same snapshot, when known; ARNs
     of that account found before at that counter are not looked up again."""
-    policy = parse_document(text, PolicyKind.TRUST)
+    try:
+        policy = parse_document(text, PolicyKind.TRUST)
+    except MalformedPolicyDocument:
+        if not _is_json(text):  # AWS words a trust policy's bad JSON its own way
+            raise MalformedPolicyDocument("This policy contains invalid Json") from None
+        raise
     check_size(text, size_limit, TRUST_QUOTA_NAME)
     return TrustPolicy(text, resolve_principals(conn, policy, seen))
 

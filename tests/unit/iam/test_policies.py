@@ -15,6 +15,7 @@ from iamd.errors import (
     LimitExceeded,
     MalformedPolicyDocument,
     NoSuchEntity,
+    ValidationError,
 )
 
 from .harness import ACCOUNT, OTHER_ACCOUNT, Harness, make_harness, root
@@ -230,6 +231,9 @@ def test_policy_tags(h: Harness) -> None:
 
 def test_bad_policy_arn_is_invalid_input(h: Harness) -> None:
     h.call("CreateUser", {"UserName": "u"})
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(ValidationError) as unparsed:  # as recorded from AWS
         h.call("AttachUserPolicy", {"UserName": "u", "PolicyArn": "not-an-arn"})
-    assert err.value.message == "ARN not-an-arn is not valid."
+    assert unparsed.value.message == "Invalid ARN:  Could not be parsed!"
+    with pytest.raises(InvalidInput) as err:
+        h.call("AttachUserPolicy", {"UserName": "u", "PolicyArn": "arn:aws:s3:::not-a-policy"})
+    assert err.value.message == "ARN arn:aws:s3:::not-a-policy is not valid."
