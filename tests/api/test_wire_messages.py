@@ -212,6 +212,51 @@ CASES: list[tuple[str, Call, str, int, str]] = [
         "Custom suffix is not allowed for ecs.amazonaws.com",
     ),
     (
+        "AssumeRole with the role ARN nothing-valid-in-here",
+        lambda iam, sts: sts.assume_role(
+            RoleArn="nothing-valid-in-here", RoleSessionName="Session1"
+        ),
+        "ValidationError",
+        400,
+        "nothing-valid-in-here is invalid",
+    ),
+    (
+        "AssumeRole with the role ARN arn::b:::something/test-role",
+        lambda iam, sts: sts.assume_role(
+            RoleArn="arn::b:::something/test-role", RoleSessionName="Session1"
+        ),
+        "ValidationError",
+        400,
+        "arn::b:::something/test-role is invalid",
+    ),
+    (
+        "AssumeRole with the role ARN arn:a::::something/test-role",
+        lambda iam, sts: sts.assume_role(
+            RoleArn="arn:a::::something/test-role", RoleSessionName="Session1"
+        ),
+        "ValidationError",
+        400,
+        "arn:a::::something/test-role is invalid",
+    ),
+    (
+        "AssumeRole with the role ARN arn:a:::something/test-role",
+        lambda iam, sts: sts.assume_role(
+            RoleArn="arn:a:::something/test-role", RoleSessionName="Session1"
+        ),
+        "ValidationError",
+        400,
+        "arn:a:::something/test-role is invalid",
+    ),
+    (
+        "AssumeRole with the role ARN arn:a:a::aaaaaaaaaa:",
+        lambda iam, sts: sts.assume_role(
+            RoleArn="arn:a:a::aaaaaaaaaa:", RoleSessionName="Session1"
+        ),
+        "ValidationError",
+        400,
+        "arn:a:a::aaaaaaaaaa: is invalid",
+    ),
+    (
         "STS still echoes the value",
         lambda iam, sts: sts.assume_role(
             RoleArn="arn:aws:iam::{account}:role/r", RoleSessionName="Session1:2"
@@ -261,7 +306,9 @@ def test_the_wire_says_what_aws_says(
     iam.create_user(UserName="u")
     acct = str(account.account_id)
     raw_iam = _Filling(iamd_server.client("iam", account, validate=False), acct)
-    raw_sts = _Filling(iamd_server.client("sts", account, validate=False), acct)
+    key = iam.create_access_key(UserName="u")["AccessKey"]  # STS as a user, not the root
+    u = Credentials(key["AccessKeyId"], key["SecretAccessKey"], account_id=acct)
+    raw_sts = _Filling(iamd_server.client("sts", u, validate=False), acct)
     with pytest.raises(ClientError) as error:
         call(raw_iam, raw_sts)
     got = error.value.response

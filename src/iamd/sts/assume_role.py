@@ -163,11 +163,20 @@ def _record_use(ctx: OperationContext, role: role_store.Role) -> None:
         role_store.record_use(ctx.db, role.role_id, ctx.now, ctx.request.region)
 
 
+def check_role_arn(arn: str) -> None:
+    """AWS refuses a RoleArn that is no ARN (six components, with a partition, a service
+    and a resource) before anything else: ``ARN is invalid``."""
+    parsed = parse_arn(arn)
+    if parsed is None or not parsed.partition or not parsed.service or not parsed.resource:
+        raise ValidationError(f"{arn} is invalid")
+
+
 @operation("sts", "AssumeRole", authorize=False, writes_rarely=True)
 def assume_role(ctx: OperationContext, params: Params) -> Result:
     caller = ctx.caller
     role_arn: str = params["RoleArn"]
     session_name: str = params["RoleSessionName"]
+    check_role_arn(role_arn)
     if caller.is_root:
         raise AccessDenied(ROOT_DENIED)
     if caller.kind not in (CallerKind.USER, CallerKind.ROLE_SESSION, CallerKind.SERVICE):
