@@ -57,7 +57,11 @@ def test_three_hops_carry_transitive_tags_and_source_identity(
     s2 = iamd_server.client("sts", creds(second))
     with pytest.raises(ClientError) as reset:
         s2.assume_role(RoleArn=role3, RoleSessionName="Session3", Tags=_tags(Heart="3"))
-    assert code_of(reset) == "ValidationError"
+    assert code_of(reset) == "InvalidParameterValue"  # as recorded from AWS
+    assert message_of(reset) == (
+        "One of the specified transitive tag keys can't be set because it conflicts with a "
+        "transitive tag key from the calling session."
+    )
 
     third = s2.assume_role(RoleArn=role3, RoleSessionName="Session3")
     session3 = creds(third)
@@ -114,14 +118,24 @@ def test_tags_need_tag_session_and_follow_the_rules(
         sts.assume_role(RoleArn=tagging, RoleSessionName="s1", Tags=_tags(env="prod"))
     assert code_of(wrong_value) == "AccessDenied"
     assert sts.assume_role(RoleArn=tagging, RoleSessionName="s1", Tags=_tags(env="dev"))
-    for bad in (
-        {"Tags": _tags(env="dev", ENV="dev")},
-        {"Tags": [{"Key": "aws:x", "Value": "1"}]},
-        {"Tags": _tags(env="dev"), "TransitiveTagKeys": ["other"]},
+    for bad, code, message in (
+        (
+            {"Tags": _tags(env="dev", ENV="dev")},
+            "InvalidParameterValue",
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ),
+        ({"Tags": [{"Key": "aws:x", "Value": "1"}]}, "ValidationError", None),
+        (
+            {"Tags": _tags(env="dev"), "TransitiveTagKeys": ["other"]},
+            "InvalidParameterValue",
+            "The specified transitive tag key must be included in the requested tags.",
+        ),
     ):
         with pytest.raises(ClientError) as invalid:
             sts.assume_role(RoleArn=tagging, RoleSessionName="s1", **bad)
-        assert code_of(invalid) == "ValidationError"
+        assert code_of(invalid) == code
+        if message is not None:
+            assert message_of(invalid) == message
 
 
 def test_source_identity_needs_set_source_identity(

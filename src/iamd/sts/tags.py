@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iamd.errors import ValidationError
-from iamd.iam.tagging import DUPLICATE_KEYS, RESERVED_PREFIX
+from iamd.errors import InvalidParameterValue, ValidationError
+from iamd.iam.tagging import RESERVED_PREFIX
 from iamd.model.caller import Caller
 
 Pairs = tuple[tuple[str, str], ...]
@@ -55,7 +55,9 @@ def passed_tags(tags: Sequence[Mapping[str, Any]] | None) -> Pairs:
                 f"Tag key '{key}' is not valid: keys starting with 'aws:' are reserved for AWS use."
             )
         if lower in seen:
-            raise ValidationError(DUPLICATE_KEYS)
+            raise InvalidParameterValue(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+            )
         seen.add(lower)
     return pairs
 
@@ -78,16 +80,15 @@ def session_tags(
     wanted = tuple(str(k) for k in transitive or ())
     for key in wanted:
         if key.lower() not in passed_keys:
-            raise ValidationError(
-                f"The transitive tag key '{key}' is not the key of a session tag passed in "
-                "the request."
+            raise InvalidParameterValue(
+                "The specified transitive tag key must be included in the requested tags."
             )
     inherited = inherited_tags(caller)
     for key, _ in inherited:
         if key.lower() in passed_keys:
-            raise ValidationError(
-                f"The session tag '{key}' cannot be passed: the calling session already has "
-                "it as a transitive tag, which later sessions of a role chain inherit."
+            raise InvalidParameterValue(
+                "One of the specified transitive tag keys can't be set because it conflicts "
+                "with a transitive tag key from the calling session."
             )
     keys: dict[str, str] = {k.lower(): k for k, _ in inherited}
     keys.update({k.lower(): k for k in wanted})
