@@ -355,7 +355,7 @@ def test_fifty_tags_per_role(rh: Harness) -> None:
     create_role(rh, "app", Tags=[{"Key": f"k{i}", "Value": ""} for i in range(49)])
     rh.call("TagRole", {"RoleName": "app", "Tags": [{"Key": "K0", "Value": "x"}]})
     rh.call("TagRole", {"RoleName": "app", "Tags": [{"Key": "last", "Value": ""}]})
-    with pytest.raises(LimitExceeded, match="The number of tags has reached the maximum limit."):
+    with pytest.raises(LimitExceeded, match=r"The number of tags has reached the maximum limit\."):
         rh.call("TagRole", {"RoleName": "app", "Tags": [{"Key": "more", "Value": ""}]})
     assert len(rh.call("ListRoleTags", {"RoleName": "app"})["Tags"]) == 50
 
