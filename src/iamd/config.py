@@ -54,6 +54,12 @@ class Settings:
     # The regions a request may be signed for, IAM and STS alike; None: any well-formed
     # region (an SDK signs IAM with whatever region it is configured for).
     regions: frozenset[str] | None = None
+    # The audit trail: on unless IAMD_AUDIT=off; also written, one JSON event per line, to
+    # ``audit_log`` when set; events older than ``audit_retention_days`` are forgotten
+    # (90, as CloudTrail's event history; 0 keeps them forever).
+    audit: bool = True
+    audit_log: str | None = None
+    audit_retention_days: int = 90
 
     @property
     def database_url(self) -> str:
@@ -76,6 +82,9 @@ class Settings:
             quotas=quotas_from_env(env),
             forwarded_allow_ips=env.get("IAMD_FORWARDED_ALLOW_IPS") or None,
             regions=parse_regions(env.get("IAMD_REGIONS")),
+            audit=env.get("IAMD_AUDIT", "on").lower() not in ("off", "0", "false", "no"),
+            audit_log=env.get("IAMD_AUDIT_LOG") or None,
+            audit_retention_days=int(env.get("IAMD_AUDIT_RETENTION_DAYS") or 90),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in chosen:

@@ -4,7 +4,8 @@ The stack, outermost first (``build_app`` is the one place that says so)::
 
     ServerErrors    anything that escapes below: a bare 500, logged (should never happen)
     RequestIds      a uuid4 per HTTP request, in scope["iamd.request_id"]
-    Router          /healthz -> health; / -> QueryEndpoint; /authorize -> AuthorizeEndpoint;
+    Router          /healthz -> health; / -> QueryEndpoint (JsonEndpoint with X-Amz-Target);
+                    /authorize -> AuthorizeEndpoint;
                     /verify-credential -> VerifyEndpoint
                     (JSON in and out); anything else -> NotFound
     QueryEndpoint   body (capped) -> pairs -> Pipeline -> XML; every error through
@@ -24,6 +25,7 @@ from typing import Any
 from iamd.auth import HttpRequest
 from iamd.config import Settings
 from iamd.protocol import CONTENT_TYPE
+from iamd.protocol.json_protocol import CONTENT_TYPE as JSON_CONTENT_TYPE
 from iamd.server import errors, forms, routing
 from iamd.server.authorize_endpoint import AuthorizeEndpoint
 from iamd.server.pipeline import Exchange, Peer, Pipeline
@@ -40,6 +42,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_ID = "iamd.request_id"
 _XML = CONTENT_TYPE.encode("ascii")
+_JSON = JSON_CONTENT_TYPE.encode("ascii")
 
 
 async def send_response(
@@ -48,6 +51,15 @@ async def send_response(
     headers.append((b"content-length", str(len(body)).encode("ascii")))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def peer_of(scope: Scope, headers: tuple[tuple[str, str], ...]) -> Peer:
+    client = scope.get("client")
+    return Peer(
+        source_ip=client[0] if client else "127.0.0.1",
+        secure=scope.get("scheme") == "https",
+        user_agent=next((v for k, v in headers if k.lower() == "user-agent"), ""),
+    )
 
 
 class QueryEndpoint:
@@ -91,27 +103,66 @@ class QueryEndpoint:
             headers,
             body,
         )
-        client = scope.get("client")
-        peer = Peer(
-            source_ip=client[0] if client else "127.0.0.1",
-            secure=scope.get("scheme") == "https",
-            user_agent=next((v for k, v in headers if k.lower() == "user-agent"), ""),
+        return self.pipeline.handle(http, pairs, peer_of(scope, headers), exchange)
+
+
+class JsonEndpoint:
+    """JSON-protocol services on ``/`` (requests with ``X-Amz-Target``): CloudTrail's
+    LookupEvents over the audit trail. POST only, the body capped as a Query body; every
+    error rendered by ``errors.json_error_response``."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exchange = Exchange(scope[REQUEST_ID], service="cloudtrail")
+        try:
+            body = await self._respond(scope, receive, exchange)
+            status, headers = 200, [(b"content-type", _JSON)]
+        except Exception as exc:  # the one place that turns every failure into a response
+            status, raw, body = errors.json_error_response(exc, exchange.request_id)
+            headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw]
+            headers = [h for h in headers if h[0] != b"x-amzn-requestid"]
+        headers.append((b"x-amzn-requestid", exchange.request_id.encode("ascii")))
+        await send_response(send, status, headers, body)
+
+    async def _respond(self, scope: Scope, receive: Receive, exchange: Exchange) -> bytes:
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers)
+        method: str = scope["method"]
+        if method != "POST":
+            raise errors.MethodNotAllowed(f"The method {method} is not allowed; use POST.")
+        content_length = next((v for k, v in headers if k.lower() == "content-length"), None)
+        body = await forms.read_body(content_length, receive, self.pipeline.runtime.max_body_bytes)
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        http = HttpRequest(
+            method, raw_path.decode("latin-1").partition("?")[0], raw_query, headers, body
         )
-        return self.pipeline.handle(http, pairs, peer, exchange)
+        target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
+        return self.pipeline.handle_json(http, target, peer_of(scope, headers), exchange)
 
 
 class Router:
     def __init__(
-        self, query: ASGIApp, authorize: ASGIApp | None = None, verify: ASGIApp | None = None
+        self,
+        query: ASGIApp,
+        authorize: ASGIApp | None = None,
+        verify: ASGIApp | None = None,
+        json: ASGIApp | None = None,
     ) -> None:
         self.query = query
         self.authorize = authorize
         self.verify = verify
+        self.json = json
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = routing.endpoint_for(scope["path"])
         if endpoint is routing.Endpoint.QUERY:
-            await self.query(scope, receive, send)
+            if self.json is not None and any(k == b"x-amz-target" for k, _ in scope["headers"]):
+                await self.json(scope, receive, send)
+            else:
+                await self.query(scope, receive, send)
         elif endpoint is routing.Endpoint.HEALTH:
             await send_response(send, 200, [(b"content-type", b"text/plain")], b"ok\n")
         elif endpoint is routing.Endpoint.AUTHORIZE and self.authorize is not None:
@@ -177,7 +228,10 @@ class IamdApp:
 
 def build_app(runtime: Runtime) -> IamdApp:
     """The middleware stack, outermost first, in this one place."""
-    router = Router(QueryEndpoint(runtime), AuthorizeEndpoint(runtime), VerifyEndpoint(runtime))
+    query = QueryEndpoint(runtime)
+    router = Router(
+        query, AuthorizeEndpoint(runtime), VerifyEndpoint(runtime), JsonEndpoint(query.pipeline)
+    )
     stack = ServerErrors(RequestIds(router))
     return IamdApp(runtime, stack)
 

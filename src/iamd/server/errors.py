@@ -37,6 +37,16 @@ class MethodNotAllowed(ServiceError):
     sender_fault = True
 
 
+def json_error_response(exc: BaseException, request_id: str) -> Response:
+    """(status, headers, body) for ``exc`` in the JSON protocol's shape."""
+    from iamd.protocol import json_protocol
+
+    if isinstance(exc, ServiceError):
+        return json_protocol.render_error(exc, request_id)
+    log.error("request %s (JSON) failed with an internal error", request_id, exc_info=exc)
+    return json_protocol.render_error(InternalFailure(), request_id)
+
+
 def error_response(service: str, exc: BaseException, request_id: str, action: str = "") -> Response:
     """(status, headers, body) for ``exc``, rendered in ``service``'s namespace."""
     if isinstance(exc, ServiceError):

@@ -80,11 +80,17 @@ def _query_scope_service(raw_query: str) -> str | None:
 
 
 def signed_service(request: HttpRequest) -> str | None:
-    """The service named by the credential scope, when it is one we serve.
+    """The Query service named by the credential scope, when it is one we serve.
 
     A quick look, not a parse: a malformed signature is reported later by the verifier, in
     its proper order, whatever this returns.
     """
+    service = scope_service(request)
+    return service if service in SERVICE_VERSIONS else None
+
+
+def scope_service(request: HttpRequest) -> str | None:
+    """The service named by the credential scope, whatever it is."""
     service = None
     for value in request.header_values("authorization"):
         found = _SCOPE.search(value)
@@ -92,4 +98,21 @@ def signed_service(request: HttpRequest) -> str | None:
         break
     if service is None and request.raw_query:
         service = _query_scope_service(request.raw_query)
-    return service if service in SERVICE_VERSIONS else None
+    return service
+
+
+_KEY_ID = re.compile(r"Credential=([A-Za-z0-9]{1,128})/")
+
+
+def signing_key_id(request: HttpRequest) -> str | None:
+    """The access key id a request claims to be signed with (for the audit trail of a
+    request that failed to authenticate), or None."""
+    for value in request.header_values("authorization"):
+        found = _KEY_ID.search(value)
+        return found.group(1) if found else None
+    if request.raw_query:
+        for field in request.raw_query.split("&"):
+            if field[: len(_QUERY_CREDENTIAL)].lower() == _QUERY_CREDENTIAL:
+                key = urllib.parse.unquote(field[len(_QUERY_CREDENTIAL) :]).partition("/")[0]
+                return key if key.isalnum() and len(key) <= 128 else None
+    return None

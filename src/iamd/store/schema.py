@@ -483,3 +483,42 @@ credential_reports = Table(
     _ts("generated_at"),
     Column("content", Text, nullable=False),
 )
+
+# An event counter: 64 bits on PostgreSQL, SQLite's rowid (an alias needs INTEGER).
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+# --- the audit trail: one CloudTrail-shaped record per request (audit/). ``account_id`` is
+# the recipient account ("" when no account could be told, e.g. an unknown access key);
+# the lookup columns are LookupEvents' attributes, the record is the event's JSON.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("account_id", String(12), nullable=False),
+    _ts("event_time"),
+    Column("event_name", String(128), nullable=False),
+    Column("event_source", String(64), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("username", String(256)),
+    Column("access_key_id", String(128)),
+    Column("principal_arn", String(2048)),
+    Column("record", Text, nullable=False),
+    Index("ix_audit_events_account_time", "account_id", "event_time"),
+    Index("ix_audit_events_time", "event_time"),
+)
+
+audit_event_resources = Table(
+    "audit_event_resources",
+    metadata,
+    Column(
+        "event_id",
+        String(36),
+        ForeignKey("audit_events.event_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_name", String(2048), nullable=False),
+    Index("ix_audit_event_resources_event", "event_id"),
+    Index("ix_audit_event_resources_name", "resource_name"),
+)

@@ -1,0 +1,245 @@
+"""A request's facts -> its CloudTrail record, and the rows that store it.
+
+The record follows CloudTrail's format (eventVersion 1.09): who (``userIdentity``), when
+(``eventTime``, to the second), what (``eventSource``, ``eventName``, redacted
+``requestParameters`` and, except for reads, ``responseElements``), where from
+(``sourceIPAddress``, ``userAgent``, ``awsRegion``), the outcome (``errorCode`` and
+``errorMessage``) and the resources acted on. An AssumeRole into another account is seen by
+both accounts: two records, one ``sharedEventID``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from iamd.audit import identity, redact
+from iamd.model.arn import parse_arn
+from iamd.model.caller import Caller, CallerKind
+from iamd.store.audit_events import StoredEvent
+
+EVENT_VERSION = "1.09"
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+_ASSUME = frozenset({"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+_UNSIGNED = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+# STS results that carry nothing a trail needs (and may carry what it must not).
+_NO_RESPONSE = frozenset({"GetCallerIdentity", "DecodeAuthorizationMessage", "GetAccessKeyInfo"})
+# IAM is global: CloudTrail records its calls in us-east-1 whatever the signing region.
+_GLOBAL = frozenset({"iam"})
+
+_RESOURCE_TYPES = {
+    "user": "AWS::IAM::User",
+    "role": "AWS::IAM::Role",
+    "group": "AWS::IAM::Group",
+    "policy": "AWS::IAM::Policy",
+    "instance-profile": "AWS::IAM::InstanceProfile",
+    "oidc-provider": "AWS::IAM::OIDCProvider",
+    "saml-provider": "AWS::IAM::SAMLProvider",
+    "mfa": "AWS::IAM::MFADevice",
+    "server-certificate": "AWS::IAM::ServerCertificate",
+    "assumed-role": "AWS::STS::AssumedRole",
+    "federated-user": "AWS::STS::FederatedUser",
+}
+
+
+@dataclass(slots=True)
+class Facts:
+    """What the server knows of a request when it has been answered."""
+
+    request_id: str
+    time: dt.datetime
+    service: str  # iam, sts, cloudtrail, iamd (the authorization API)
+    action: str
+    region: str = "us-east-1"
+    source_ip: str = ""
+    user_agent: str = ""
+    caller: Caller | None = None
+    access_key_id: str | None = None  # from the signature when authentication failed
+    params: Mapping[str, Any] | None = None
+    result: Mapping[str, Any] | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    read_only: bool = True
+    with_response: bool = False
+    target_arn: str | None = None
+    key_account: str | None = None  # the account of an access key that failed to sign
+    additional: Mapping[str, Any] | None = None
+    extra_resources: Sequence[tuple[str, str]] = field(default_factory=tuple)
+
+
+def build(facts: Facts) -> tuple[dict[str, Any], list[StoredEvent]]:
+    """The record (as the first recipient sees it) and one stored row per recipient."""
+    caller = facts.caller
+    if caller is None and facts.action in _UNSIGNED:
+        who = identity.federated_identity(facts.action, facts.params or {}, facts.result)
+    else:
+        who = identity.user_identity(caller, facts.access_key_id)
+    resources = _resources(facts)
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": who,
+        "eventTime": facts.time.strftime(_ISO),
+        "eventSource": f"{facts.service}.amazonaws.com",
+        "eventName": facts.action,
+        "awsRegion": "us-east-1" if facts.service in _GLOBAL else facts.region,
+        "sourceIPAddress": facts.source_ip,
+        "userAgent": facts.user_agent,
+    }
+    if facts.error_code is not None:
+        record["errorCode"] = error_code(facts.service, facts.error_code)
+        record["errorMessage"] = facts.error_message or ""
+    record["requestParameters"] = redact.clean(facts.params) if facts.params is not None else None
+    record["responseElements"] = (
+        redact.clean(facts.result)
+        if facts.with_response and facts.result is not None and facts.error_code is None
+        else None
+    )
+    if facts.additional:
+        record["additionalEventData"] = redact.clean(facts.additional)
+    record["requestID"] = facts.request_id
+    record["eventID"] = ""
+    record["readOnly"] = facts.read_only
+    if resources:
+        record["resources"] = [
+            {"ARN": arn, "accountId": account, "type": kind} for arn, account, kind in resources
+        ]
+    record["eventType"] = "AwsApiCall"
+    record["managementEvent"] = True
+    record["recipientAccountId"] = ""
+    record["eventCategory"] = "Management"
+
+    accounts = _recipients(facts, who, resources)
+    shared = str(uuid.uuid4()) if len(accounts) > 1 else None
+    lookups = tuple(_lookup_resources(facts, resources))
+    username = _username(facts, who)
+    rows = []
+    first: dict[str, Any] | None = None
+    for account in accounts:
+        event_id = str(uuid.uuid4())
+        copy = dict(record, eventID=event_id, recipientAccountId=account)
+        if shared is not None:
+            copy["sharedEventID"] = shared
+        if first is None:
+            first = copy
+        rows.append(
+            StoredEvent(
+                event_id=event_id,
+                account_id=account,
+                event_time=facts.time,
+                event_name=facts.action,
+                event_source=record["eventSource"],
+                read_only=facts.read_only,
+                username=username,
+                access_key_id=who.get("accessKeyId"),
+                principal_arn=_principal_arn(caller),
+                record=json.dumps(copy, separators=(",", ":"), default=str),
+                resources=lookups,
+            )
+        )
+    assert first is not None  # INVARIANT: _recipients returns at least one account
+    return first, rows
+
+
+def _recipients(
+    facts: Facts, who: Mapping[str, Any], resources: Sequence[tuple[str, str, str]]
+) -> list[str]:
+    accounts: list[str] = []
+    own = facts.caller.account_id if facts.caller is not None else facts.key_account
+    if own:
+        accounts.append(own)
+    for _, account, kind in resources:
+        if kind == "AWS::IAM::Role" and account and account not in accounts:
+            accounts.append(account)  # the role's account sees who assumed its role
+    return accounts or [""]
+
+
+def _resources(facts: Facts) -> list[tuple[str, str, str]]:
+    """(ARN, account, CloudTrail type) of what the request acted on."""
+    arns: list[str] = []
+    if facts.action in _ASSUME and facts.params is not None:
+        arns.append(str(facts.params.get("RoleArn") or ""))
+    elif facts.target_arn and facts.target_arn != "*":
+        arns.append(facts.target_arn)
+    found = []
+    for arn in arns:
+        parsed = parse_arn(arn)
+        if parsed is None:
+            continue
+        kind = _RESOURCE_TYPES.get(parsed.resource.partition("/")[0])
+        if kind is not None:
+            found.append((arn, parsed.account, kind))
+    return found
+
+
+def _lookup_resources(
+    facts: Facts, resources: Sequence[tuple[str, str, str]]
+) -> list[tuple[str, str]]:
+    """LookupEvents' (ResourceType, ResourceName): an IAM entity by name, a role assumed
+    by ARN, and the session and key an assumption minted."""
+    found = []
+    for arn, _, kind in resources:
+        name = arn if facts.action in _ASSUME else arn.rpartition("/")[2]
+        found.append((kind, name))
+    result = facts.result or {}
+    user = result.get("AssumedRoleUser")
+    if isinstance(user, Mapping) and user.get("Arn"):
+        found.append(("AWS::STS::AssumedRole", str(user["Arn"])))
+    credentials = result.get("Credentials")
+    if isinstance(credentials, Mapping) and credentials.get("AccessKeyId"):
+        found.append(("AWS::IAM::AccessKey", str(credentials["AccessKeyId"])))
+    found.extend(facts.extra_resources)
+    return found
+
+
+def _username(facts: Facts, who: Mapping[str, Any]) -> str | None:
+    caller = facts.caller
+    if caller is None or caller.kind is CallerKind.ANONYMOUS:
+        name = who.get("userName")
+        return str(name) if name else None
+    if caller.kind is CallerKind.ROOT:
+        return "root"
+    if caller.kind is CallerKind.ROLE_SESSION:
+        return caller.session_name
+    return caller.name
+
+
+def _principal_arn(caller: Caller | None) -> str | None:
+    """The IAM entity whose access this was (access advisor): a user, or a session's role."""
+    if caller is None:
+        return None
+    if caller.kind is CallerKind.USER:
+        return caller.arn
+    if caller.kind is CallerKind.ROLE_SESSION:
+        return caller.role_arn
+    return None
+
+
+@functools.cache
+def _error_shapes(service: str) -> Mapping[str, str]:
+    """Wire error code -> the model's exception name (CloudTrail's errorCode)."""
+    import botocore.session
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:  # not an AWS service model (iamd's own API)
+        return {}
+    return {
+        str(shape.metadata.get("error", {}).get("code", shape.name)): shape.name
+        for shape in model.error_shapes
+    }
+
+
+def error_code(service: str, code: str) -> str:
+    return _error_shapes(service).get(code, code)
+
+
+def with_response(service: str, action: str, readonly: bool) -> bool:
+    """CloudTrail keeps a call's response elements unless it only read."""
+    if service == "sts":
+        return action not in _NO_RESPONSE
+    return not readonly

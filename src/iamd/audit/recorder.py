@@ -1,0 +1,173 @@
+"""Where events go: the store (always) and a JSON-lines file (when one is set).
+
+A committed write's event is appended in the write's own transaction, so the two commit
+or vanish together (``in_transaction``). Every other event (reads, refusals, failed
+authentication) is queued and appended by a background thread in batches of up to
+``BATCH`` within ``INTERVAL`` of the request (``submit``): a read pays for building its
+record, not for a write transaction, and SQLite's writers are not queued behind readers.
+``close`` (server shutdown) drains the queue. Only a process killed outright can lose
+queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
+never among them.
+
+Retention (``IAMD_AUDIT_RETENTION_DAYS``) is applied by the same thread, hourly, in
+batches, so a large backlog is forgotten without a long transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from iamd.audit.event import Facts, build
+from iamd.store import audit_events
+from iamd.store.audit_events import StoredEvent
+from iamd.store.db import Database, StoreError
+
+log = logging.getLogger("iamd.audit")
+
+INTERVAL = 0.2  # seconds between flushes of queued events
+BATCH = 1000
+MAX_QUEUED = 100_000  # beyond this, new queued events are counted as dropped and logged
+RETENTION_EVERY = dt.timedelta(hours=1)
+
+
+class Recorder:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        log_path: str | None = None,
+        retention_days: int | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        interval: float = INTERVAL,
+    ) -> None:
+        self.database = database
+        self.retention_days = retention_days
+        self.interval = interval
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._queue: deque[Facts] = deque()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._lock = threading.Lock()  # one flush at a time (thread and close)
+        self._sink_lock = threading.Lock()
+        self._sink = _open_sink(log_path) if log_path else None
+        self._last_retention: dt.datetime | None = None
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="iamd-audit", daemon=True)
+        self._thread.start()
+
+    # -- the request path -------------------------------------------------------------
+
+    def in_transaction(self, conn: Connection, facts: Facts) -> list[StoredEvent]:
+        """Append ``facts``' events in ``conn``'s transaction; the rows, to pass to
+        ``after_commit`` once it has committed."""
+        _, rows = build(facts)
+        audit_events.append(conn, rows)
+        return rows
+
+    def after_commit(self, rows: Sequence[StoredEvent]) -> None:
+        self._write_sink(rows)
+
+    def submit(self, facts: Facts) -> None:
+        """Queue ``facts`` for the background thread (built and stored there)."""
+        if len(self._queue) >= MAX_QUEUED:
+            self.dropped += 1
+            if self.dropped % 10_000 == 1:
+                log.error("audit queue full: %d events dropped so far", self.dropped)
+            return
+        self._queue.append(facts)
+
+    # -- the background thread --------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self.flush()
+            self._apply_retention()
+
+    def flush(self) -> None:
+        """Build and store every queued event now."""
+        with self._lock:
+            while self._queue:
+                facts: list[Facts] = []
+                while self._queue and len(facts) < BATCH:
+                    facts.append(self._queue.popleft())
+                rows: list[StoredEvent] = []
+                for one in facts:
+                    try:
+                        rows.extend(build(one)[1])
+                    except Exception:  # a record that cannot be built must not stop the rest
+                        log.exception("could not build the audit event of %s", one.request_id)
+                try:
+                    self.database.run(True, functools.partial(_append, rows))
+                except (SQLAlchemyError, StoreError):
+                    log.exception("could not store %d audit events", len(rows))
+                    self._queue.extendleft(reversed(facts))
+                    return
+                self._write_sink(rows)
+
+    def _apply_retention(self) -> None:
+        if not self.retention_days:
+            return
+        now = self._now()
+        if self._last_retention is not None and now - self._last_retention < RETENTION_EVERY:
+            return
+        self._last_retention = now
+        self.forget_expired(now)
+
+    def forget_expired(self, now: dt.datetime) -> int:
+        """Delete the events older than the retention period; how many went."""
+        if not self.retention_days:
+            return 0
+        cutoff = now - dt.timedelta(days=self.retention_days)
+        total = 0
+        try:
+            while True:
+                gone = self.database.run(
+                    True, lambda conn: audit_events.forget_before(conn, cutoff)
+                )
+                total += gone
+                if gone == 0:
+                    return total
+        except (SQLAlchemyError, StoreError):
+            log.exception("could not apply the audit retention period")
+            return total
+
+    def close(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout=10)
+        self.flush()
+        if self._sink is not None:
+            os.close(self._sink)
+            self._sink = None
+
+    # -- the JSON-lines sink ----------------------------------------------------------
+
+    def _write_sink(self, rows: Sequence[StoredEvent]) -> None:
+        if self._sink is None or not rows:
+            return
+        data = "".join(row.record + "\n" for row in rows).encode("utf-8")
+        with self._sink_lock:
+            try:  # O_APPEND: whole lines, even with several workers on one file
+                while data:
+                    data = data[os.write(self._sink, data) :]
+            except OSError:
+                log.exception("could not write the audit log file")
+
+
+def _append(rows: list[StoredEvent], conn: Connection) -> None:
+    audit_events.append(conn, rows)
+
+
+def _open_sink(path: str) -> int:
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

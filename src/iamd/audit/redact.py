@@ -1,0 +1,108 @@
+"""What of a request's parameters and result may enter an audit record.
+
+Keys become CloudTrail's spelling (``RoleSessionName`` -> ``roleSessionName``); secrets
+become ``HIDDEN_DUE_TO_SECURITY_REASONS``, AWS's own placeholder, so the record still shows
+that one was passed. A secret is any member that botocore's IAM or STS model marks
+sensitive, plus the credentials those models leave unmarked (session tokens, MFA codes).
+Times are written as CloudTrail writes them in response elements (``Mar 13, 2014 9:55:09
+PM``); binary values are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+# Members that carry a secret although the models do not mark them sensitive.
+_ALWAYS_SECRET = frozenset(
+    {
+        "SessionToken",
+        "SecretAccessKey",
+        "Password",
+        "NewPassword",
+        "OldPassword",
+        "PrivateKey",
+        "ServicePassword",
+        "ServiceCredentialSecret",
+        "SAMLAssertion",
+        "SAMLResponse",
+        "WebIdentityToken",
+        "Base32StringSeed",
+        "QRCodePNG",
+        "AuthenticationCode1",
+        "AuthenticationCode2",
+        "TokenCode",
+        "ContextAssertion",
+        "TradeInToken",
+    }
+)
+
+
+@functools.cache
+def secret_members() -> frozenset[str]:
+    """Member names to hide: the models' sensitive members and ``_ALWAYS_SECRET``."""
+    import botocore.session
+
+    names = set(_ALWAYS_SECRET)
+    session = botocore.session.get_session()
+    for service in ("iam", "sts", "rolesanywhere"):
+        try:
+            model = session.get_service_model(service)
+        except Exception:  # an older botocore without the service
+            continue
+        for shape_name in model.shape_names:
+            shape = model.shape_for(shape_name)
+            if shape.type_name != "structure":
+                continue
+            for member, member_shape in shape.members.items():
+                if member_shape.serialization.get("sensitive") or member_shape.metadata.get(
+                    "sensitive"
+                ):
+                    names.add(member)
+    names.discard("key")  # Roles Anywhere marks tag keys sensitive; tags are not secrets
+    names.discard("value")
+    return frozenset(names)
+
+
+def clean(value: Any, secrets: frozenset[str] | None = None) -> Any:
+    """``value`` with CloudTrail's key spelling and no secret in it."""
+    hidden = secret_members() if secrets is None else secrets
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is None or isinstance(item, (bytes, bytearray)):
+                continue
+            name = str(key)
+            out[camel(name)] = HIDDEN if name in hidden else clean(item, hidden)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [clean(item, hidden) for item in value]
+    if isinstance(value, dt.datetime):
+        return trail_time(value)
+    return value
+
+
+@functools.cache
+def camel(name: str) -> str:
+    """``RoleSessionName`` -> ``roleSessionName``; ``SAMLAssertion`` -> ``sAMLAssertion``
+    is not how AWS writes it, so a leading run of capitals is lowered as a whole."""
+    if not name or not name[0].isupper():
+        return name
+    run = 0
+    while run < len(name) and name[run].isupper():
+        run += 1
+    if run == 1 or run == len(name):
+        return name[:run].lower() + name[run:]
+    return name[: run - 1].lower() + name[run - 1 :]
+
+
+def trail_time(value: dt.datetime) -> str:
+    """CloudTrail's response-element time: ``Mar 13, 2014 9:55:09 PM`` (UTC)."""
+    utc = value.astimezone(dt.UTC) if value.tzinfo else value
+    hour = utc.hour % 12 or 12
+    half = "AM" if utc.hour < 12 else "PM"
+    return f"{utc:%b} {utc.day}, {utc.year} {hour}:{utc:%M:%S} {half}"

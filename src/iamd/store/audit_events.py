@@ -1,0 +1,195 @@
+"""The audit trail's rows: append, look up newest first, forget past retention.
+
+An event is stored once per recipient account with its lookup columns (LookupEvents'
+attributes) beside the CloudTrail record's JSON text; its resources are rows of their own
+so that ``ResourceName`` and ``ResourceType`` lookups use an index. Pages are keyed on
+``(event_time, seq)`` from the newest down, so events appended while a caller pages never
+repeat or vanish from the pages still to come.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+
+from iamd.store.schema import audit_event_resources, audit_events
+
+# LookupEvents' attribute keys -> the column each one compares with.
+_COLUMNS = {
+    "EventId": audit_events.c.event_id,
+    "EventName": audit_events.c.event_name,
+    "Username": audit_events.c.username,
+    "EventSource": audit_events.c.event_source,
+    "AccessKeyId": audit_events.c.access_key_id,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event_id: str
+    account_id: str
+    event_time: dt.datetime
+    event_name: str
+    event_source: str
+    read_only: bool
+    username: str | None
+    access_key_id: str | None
+    principal_arn: str | None
+    record: str  # the CloudTrail record, as JSON text
+    resources: tuple[tuple[str, str], ...] = ()  # (resource type, resource name)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    seq: int
+    event: StoredEvent
+
+
+def append(conn: Connection, events: Sequence[StoredEvent]) -> None:
+    """Insert ``events`` (one statement for the events, one for their resources)."""
+    if not events:
+        return
+    conn.execute(
+        insert(audit_events),
+        [
+            {
+                "event_id": e.event_id,
+                "account_id": e.account_id,
+                "event_time": e.event_time,
+                "event_name": e.event_name,
+                "event_source": e.event_source,
+                "read_only": e.read_only,
+                "username": e.username,
+                "access_key_id": e.access_key_id,
+                "principal_arn": e.principal_arn,
+                "record": e.record,
+            }
+            for e in events
+        ],
+    )
+    resources = [
+        {"event_id": e.event_id, "resource_type": kind, "resource_name": name}
+        for e in events
+        for kind, name in e.resources
+    ]
+    if resources:
+        conn.execute(insert(audit_event_resources), resources)
+
+
+def lookup(
+    conn: Connection,
+    account_id: str | None,
+    *,
+    attribute: tuple[str, str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    before: tuple[dt.datetime, int] | None = None,
+    limit: int = 50,
+    after: tuple[dt.datetime, int] | None = None,
+) -> list[Found]:
+    """Events of ``account_id`` (every account when None), newest first.
+
+    ``attribute`` is one LookupEvents attribute (key, value); ``before`` is the key of the
+    last event of the previous page; ``after`` keeps only events newer than a key (oldest
+    first then, for following the trail as it grows).
+    """
+    t = audit_events.c
+    query = select(audit_events)
+    clauses = []
+    if account_id is not None:
+        clauses.append(t.account_id == account_id)
+    if start is not None:
+        clauses.append(t.event_time >= start)
+    if end is not None:
+        clauses.append(t.event_time <= end)
+    if attribute is not None:
+        key, value = attribute
+        if key == "ReadOnly":
+            clauses.append(t.read_only == (value.lower() == "true"))
+        elif key in ("ResourceName", "ResourceType"):
+            r = audit_event_resources.c
+            column = r.resource_name if key == "ResourceName" else r.resource_type
+            clauses.append(t.event_id.in_(select(r.event_id).where(column == value)))
+        else:
+            clauses.append(_COLUMNS[key] == value)
+    if before is not None:
+        at, seq = before
+        clauses.append(or_(t.event_time < at, and_(t.event_time == at, t.seq < seq)))
+    if after is not None:
+        at, seq = after
+        clauses.append(or_(t.event_time > at, and_(t.event_time == at, t.seq > seq)))
+        query = query.order_by(t.event_time, t.seq)
+    else:
+        query = query.order_by(t.event_time.desc(), t.seq.desc())
+    rows = conn.execute(query.where(*clauses).limit(limit)).all()
+    if not rows:
+        return []
+    resources = _resources_of(conn, [row.event_id for row in rows])
+    return [
+        Found(
+            row.seq,
+            StoredEvent(
+                event_id=row.event_id,
+                account_id=row.account_id,
+                event_time=_utc(row.event_time),
+                event_name=row.event_name,
+                event_source=row.event_source,
+                read_only=row.read_only,
+                username=row.username,
+                access_key_id=row.access_key_id,
+                principal_arn=row.principal_arn,
+                record=row.record,
+                resources=tuple(resources.get(row.event_id, ())),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def last_by_source(
+    conn: Connection, account_id: str, principal_arns: Iterable[str]
+) -> dict[tuple[str, str], dt.datetime]:
+    """(principal ARN, event source) -> the time of the newest event, for ``principal_arns``."""
+    t = audit_events.c
+    arns = list(principal_arns)
+    if not arns:
+        return {}
+    rows = conn.execute(
+        select(t.principal_arn, t.event_source, func.max(t.event_time))
+        .where(t.account_id == account_id, t.principal_arn.in_(arns))
+        .group_by(t.principal_arn, t.event_source)
+    ).all()
+    return {(str(r[0]), str(r[1])): _utc(r[2]) for r in rows}
+
+
+def forget_before(conn: Connection, cutoff: dt.datetime, batch: int = 5000) -> int:
+    """Delete up to ``batch`` events older than ``cutoff``; how many went."""
+    t = audit_events.c
+    ids = [
+        row.event_id
+        for row in conn.execute(
+            select(t.event_id).where(t.event_time < cutoff).order_by(t.event_time).limit(batch)
+        )
+    ]
+    if not ids:
+        return 0
+    conn.execute(delete(audit_event_resources).where(audit_event_resources.c.event_id.in_(ids)))
+    conn.execute(delete(audit_events).where(t.event_id.in_(ids)))
+    return len(ids)
+
+
+def _resources_of(conn: Connection, event_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    r = audit_event_resources.c
+    found: dict[str, list[tuple[str, str]]] = {}
+    for row in conn.execute(
+        select(r.event_id, r.resource_type, r.resource_name).where(r.event_id.in_(event_ids))
+    ):
+        found.setdefault(row.event_id, []).append((row.resource_type, row.resource_name))
+    return found
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
