@@ -75,7 +75,7 @@ class Facts:
 def build(facts: Facts) -> tuple[dict[str, Any], list[StoredEvent]]:
     """The record (as the first recipient sees it) and one stored row per recipient."""
     caller = facts.caller
-    if caller is None and facts.action in _UNSIGNED:
+    if facts.action in _UNSIGNED and (caller is None or caller.kind is CallerKind.ANONYMOUS):
         who = identity.federated_identity(facts.action, facts.params or {}, facts.result)
     else:
         who = identity.user_identity(caller, facts.access_key_id)

@@ -86,18 +86,10 @@ def clean(value: Any, secrets: frozenset[str] | None = None) -> Any:
     return value
 
 
-@functools.cache
 def camel(name: str) -> str:
-    """``RoleSessionName`` -> ``roleSessionName``; ``SAMLAssertion`` -> ``sAMLAssertion``
-    is not how AWS writes it, so a leading run of capitals is lowered as a whole."""
-    if not name or not name[0].isupper():
-        return name
-    run = 0
-    while run < len(name) and name[run].isupper():
-        run += 1
-    if run == 1 or run == len(name):
-        return name[:run].lower() + name[run:]
-    return name[: run - 1].lower() + name[run - 1 :]
+    """CloudTrail's spelling of a member: its first letter lowered (``RoleSessionName`` ->
+    ``roleSessionName``, ``SAMLAssertion`` -> ``sAMLAssertion``)."""
+    return name[:1].lower() + name[1:]
 
 
 def trail_time(value: dt.datetime) -> str:

@@ -277,8 +277,10 @@ def check_resource(resource: str) -> list[str]:
     if arn.service == "iam" and arn.region:
         return [f"IAM resource {resource} cannot contain region information."]
     # An S3 access point names its region and account; a bucket or object names neither.
-    if arn.service == "s3" and arn.region not in ("", "*") and not arn.resource.startswith(
-        "accesspoint/"
+    if (
+        arn.service == "s3"
+        and arn.region not in ("", "*")
+        and not arn.resource.startswith("accesspoint/")
     ):
         return [f"Resource {resource} can not contain region information."]
     return []
