@@ -20,8 +20,8 @@ from iamd.cli.idp.oidc import IdpServer
 from .conftest import Credentials, IamdServer
 from .sts_support import allow, creds, policy, role, trust, user
 from .test_saml import federate, unsigned_sts
-from .test_web_identity import CLIENT_ID, _trust as web_trust
-from .test_web_identity import _unsigned_sts
+from .test_web_identity import CLIENT_ID, _unsigned_sts
+from .test_web_identity import _trust as web_trust
 
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
