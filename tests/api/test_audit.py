@@ -8,6 +8,8 @@ so the tests poll LookupEvents for the event they caused (by its request id).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -471,3 +473,50 @@ def test_policy_documents_are_kept_and_nothing_else_changes(iam: Any, trail: Any
     record = find_event(trail, request_id(made), EventName="CreatePolicy")["record"]
     assert json.loads(record["requestParameters"]["policyDocument"]) == json.loads(document)
     assert record["responseElements"]["policy"]["policyName"] == "p"
+
+
+def test_iamd_audit_searches_and_follows_the_store(
+    iamd_server: IamdServer, iam: Any, trail: Any, account: Credentials
+) -> None:
+    made = iam.create_group(GroupName="operator-sees-this")
+    find_event(trail, request_id(made), EventName="CreateGroup")
+    where = (
+        ["--db", iamd_server.db_url]
+        if iamd_server.db_url
+        else ["--data-dir", str(iamd_server.data_dir)]
+    )
+    command = [sys.executable, "-m", "iamd.cli.main", "audit", *where]
+    env = iamd_server.env()
+    found = subprocess.run(
+        [*command, "--account", str(account.account_id), "--resource", "operator-sees-this",
+         "--json"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    records = [json.loads(line) for line in found.stdout.splitlines()]
+    assert [r["requestID"] for r in records] == [request_id(made)]
+    lines = subprocess.run(
+        [*command, "--account", str(account.account_id), "--since", "1h", "--limit", "2"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert len(lines) == 2 and all(str(account.account_id) in line for line in lines)
+    assert any("iam:CreateGroup root 127.0.0.1 ok" in line for line in lines)
+
+    follower = subprocess.Popen(
+        [*command, "--account", str(account.account_id), "--event-name", "CreateGroup",
+         "--follow", "--json", "--limit", "1", "--interval", "0.2"],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert follower.stdout is not None
+        first = json.loads(follower.stdout.readline())
+        assert first["requestID"] == request_id(made)
+        later = iam.create_group(GroupName="made-while-following")
+        second = json.loads(follower.stdout.readline())
+        assert second["requestID"] == request_id(later)
+    finally:
+        follower.terminate()
+        follower.communicate(timeout=10)
+    bad = subprocess.run(
+        [*command, "--since", "yesterday"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "not a time or an age" in bad.stderr
