@@ -520,3 +520,44 @@ def test_iamd_audit_searches_and_follows_the_store(
         [*command, "--since", "yesterday"], env=env, capture_output=True, text=True, timeout=60
     )
     assert bad.returncode == 2 and "not a time or an age" in bad.stderr
+
+
+def test_an_authorization_decision_is_recorded_for_both_accounts(
+    iamd_server: IamdServer, iam: Any, trail: Any, account: Credentials
+) -> None:
+    from .authorize_support import ask, sign
+    from .authorize_support import policy as storage_policy
+
+    service_account = iamd_server.create_account()
+    acct = account.account_id
+    assert acct is not None
+    iam.create_user(UserName="alice")
+    iam.put_user_policy(
+        UserName="alice",
+        PolicyName="read",
+        PolicyDocument=storage_policy(
+            {"Effect": "Allow", "Action": "storage:GetObject", "Resource": "*"}
+        ),
+    )
+    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    alice = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    resource = "arn:aws:storage:::photos/cat.jpg"
+    result = ask(
+        iamd_server, service_account, sign(alice), action="storage:GetObject",
+        resource=resource, owner=acct,
+    )  # fmt: skip
+    assert result.decision == "Allow" and result.request_id
+    theirs = iamd_server.client("cloudtrail", service_account)
+    asked = find_event(theirs, result.request_id, EventName="Authorize")["record"]
+    assert asked["eventSource"] == "iamd.amazonaws.com"
+    assert asked["userIdentity"]["arn"] == f"arn:aws:iam::{service_account.account_id}:root"
+    assert asked["requestParameters"] == {
+        "action": "storage:GetObject",
+        "resource": resource,
+        "resourceOwner": acct,
+    }
+    assert asked["additionalEventData"]["decision"] == "Allow"
+    assert asked["additionalEventData"]["principal"] == f"arn:aws:iam::{acct}:user/alice"
+    mine = find_event(trail, result.request_id, EventName="Authorize")["record"]
+    assert mine["sharedEventID"] == asked["sharedEventID"]
+    assert key["SecretAccessKey"] not in json.dumps(mine)

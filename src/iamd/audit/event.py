@@ -69,6 +69,7 @@ class Facts:
     target_arn: str | None = None
     key_account: str | None = None  # the account of an access key that failed to sign
     additional: Mapping[str, Any] | None = None
+    also_seen_by: Sequence[str] = ()  # other accounts the event is delivered to
     extra_resources: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
@@ -155,6 +156,9 @@ def _recipients(
     for _, account, kind in resources:
         if kind == "AWS::IAM::Role" and account and account not in accounts:
             accounts.append(account)  # the role's account sees who assumed its role
+    for account in facts.also_seen_by:
+        if account and account not in accounts:
+            accounts.append(account)
     return accounts or [""]
 
 

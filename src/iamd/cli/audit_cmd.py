@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import re
 import sys
 import time
 from typing import Any
+
+from sqlalchemy import Connection
 
 from iamd.config import Settings
 from iamd.store import audit_events
@@ -83,32 +86,34 @@ def run(args: argparse.Namespace) -> int:
             _print(one.event, args.json)
         if not args.follow:
             return 0
-        last = (found[-1].event.event_time, found[-1].seq) if found else None
+        last = max((one.seq for one in found), default=0)
         while True:
-            newer = db.run(
-                False,
-                lambda conn: audit_events.lookup(
-                    conn,
-                    args.account,
-                    attribute=attribute,
-                    start=since,
-                    after=last,
-                    limit=1000,
-                ),
-            )
+            newer = db.run(False, functools.partial(_newer, args, attribute, since, last))
             for one in newer:
                 _print(one.event, args.json)
             if newer:
-                last = (newer[-1].event.event_time, newer[-1].seq)
+                last = newer[-1].seq
             sys.stdout.flush()
             time.sleep(args.interval)
     except KeyboardInterrupt:
         return 0
     except BrokenPipeError:  # the reader went away (``iamd audit | head``)
-        sys.stdout = None  # type: ignore[assignment]  # nothing left to flush at exit
+        sys.stdout = None  # nothing left to flush at exit
         return 0
     finally:
         db.dispose()
+
+
+def _newer(
+    args: argparse.Namespace,
+    attribute: tuple[str, str] | None,
+    since: dt.datetime | None,
+    last: int,
+    conn: Connection,
+) -> list[audit_events.Found]:
+    return audit_events.lookup(
+        conn, args.account, attribute=attribute, start=since, after=last, limit=1000
+    )
 
 
 def _print(event: audit_events.StoredEvent, as_json: bool) -> None:

@@ -88,13 +88,14 @@ def lookup(
     end: dt.datetime | None = None,
     before: tuple[dt.datetime, int] | None = None,
     limit: int = 50,
-    after: tuple[dt.datetime, int] | None = None,
+    after: int | None = None,
 ) -> list[Found]:
     """Events of ``account_id`` (every account when None), newest first.
 
     ``attribute`` is one LookupEvents attribute (key, value); ``before`` is the key of the
-    last event of the previous page; ``after`` keeps only events newer than a key (oldest
-    first then, for following the trail as it grows).
+    last event of the previous page; ``after`` keeps only the events stored after the one
+    numbered ``after``, in the order they were stored (to follow the trail as it grows: a
+    queued event can be stored after a newer one).
     """
     t = audit_events.c
     query = select(audit_events)
@@ -119,9 +120,8 @@ def lookup(
         at, seq = before
         clauses.append(or_(t.event_time < at, and_(t.event_time == at, t.seq < seq)))
     if after is not None:
-        at, seq = after
-        clauses.append(or_(t.event_time > at, and_(t.event_time == at, t.seq > seq)))
-        query = query.order_by(t.event_time, t.seq)
+        clauses.append(t.seq > after)
+        query = query.order_by(t.seq)
     else:
         query = query.order_by(t.event_time.desc(), t.seq.desc())
     rows = conn.execute(query.where(*clauses).limit(limit)).all()
