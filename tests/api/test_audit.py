@@ -8,6 +8,7 @@ so the tests poll LookupEvents for the event they caused (by its request id).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -517,7 +518,12 @@ def test_iamd_audit_searches_and_follows_the_store(
         follower.terminate()
         follower.communicate(timeout=10)
     bad = subprocess.run(
-        [*command, "--since", "yesterday"], env=env, capture_output=True, text=True, timeout=60
+        [*command, "--since", "yesterday"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert bad.returncode == 2 and "not a time or an age" in bad.stderr
 
@@ -561,3 +567,30 @@ def test_an_authorization_decision_is_recorded_for_both_accounts(
     mine = find_event(trail, result.request_id, EventName="Authorize")["record"]
     assert mine["sharedEventID"] == asked["sharedEventID"]
     assert key["SecretAccessKey"] not in json.dumps(mine)
+
+
+def test_a_write_acknowledged_before_a_crash_keeps_its_event(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """SIGKILL right after the responses: every acknowledged write is in the trail."""
+    from .conftest import _master_key
+
+    server = IamdServer("sqlite", tmp_path_factory.mktemp("iamd-crash"), None, _master_key())
+    server.start()
+    try:
+        owner = server.create_account()
+        iam = server.client("iam", owner)
+        ids = [request_id(iam.create_group(GroupName=f"g{n}")) for n in range(20)]
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=10)
+        server.start()
+        trail = server.client("cloudtrail", owner)
+        pages = trail.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateGroup"}]
+        )
+        stored = {json.loads(e["CloudTrailEvent"])["requestID"] for p in pages for e in p["Events"]}
+        assert stored == set(ids)
+    finally:
+        server.stop()
+        server.close_database()

@@ -48,8 +48,10 @@ class Recorder:
         retention_days: int | None = None,
         now: Callable[[], dt.datetime] | None = None,
         interval: float = INTERVAL,
+        reads: bool = True,
     ) -> None:
         self.database = database
+        self.reads = reads
         self.retention_days = retention_days
         self.interval = interval
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
@@ -69,7 +71,7 @@ class Recorder:
     def in_transaction(self, conn: Connection, facts: Facts) -> list[StoredEvent]:
         """Append ``facts``' events in ``conn``'s transaction; the rows, to pass to
         ``after_commit`` once it has committed."""
-        _, rows = build(facts)
+        rows = build(facts)
         audit_events.append(conn, rows)
         return rows
 
@@ -77,7 +79,10 @@ class Recorder:
         self._write_sink(rows)
 
     def submit(self, facts: Facts) -> None:
-        """Queue ``facts`` for the background thread (built and stored there)."""
+        """Queue ``facts`` for the background thread (built and stored there); a read
+        that succeeded is dropped when reads are not recorded."""
+        if not self.reads and facts.read_only and facts.error_code is None:
+            return
         if len(self._queue) >= MAX_QUEUED:
             self.dropped += 1
             if self.dropped % 10_000 == 1:
@@ -104,7 +109,7 @@ class Recorder:
                 rows: list[StoredEvent] = []
                 for one in facts:
                     try:
-                        rows.extend(build(one)[1])
+                        rows.extend(build(one))
                     except Exception:  # a record that cannot be built must not stop the rest
                         log.exception("could not build the audit event of %s", one.request_id)
                 try:

@@ -48,6 +48,17 @@ def register(commands: Any) -> None:
         help="proxies whose X-Forwarded-For sets aws:SourceIp: comma-separated addresses or "
         "networks, or * (default: none; IAMD_FORWARDED_ALLOW_IPS)",
     )
+    serve.add_argument(
+        "--audit-log",
+        help="also write every audit event, one JSON record per line, to this file "
+        "(IAMD_AUDIT_LOG)",
+    )
+    serve.add_argument(
+        "--audit-retention-days",
+        type=int,
+        help="forget audit events older than this (default 90; 0: keep them; "
+        "IAMD_AUDIT_RETENTION_DAYS)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -71,6 +82,13 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ["IAMD_DATA_DIR"] = str(settings.data_dir)
     if args.regions:
         os.environ["IAMD_REGIONS"] = args.regions
+    if args.audit_log:
+        os.environ["IAMD_AUDIT_LOG"] = os.path.abspath(args.audit_log)
+    if args.audit_retention_days is not None:
+        if args.audit_retention_days < 0:
+            print("iamd: --audit-retention-days must be 0 or more", file=sys.stderr)
+            return 2
+        os.environ["IAMD_AUDIT_RETENTION_DAYS"] = str(args.audit_retention_days)
     if settings.db_url:
         os.environ["IAMD_DB_URL"] = settings.db_url
     if bool(args.certfile) != bool(args.keyfile):

@@ -91,6 +91,7 @@ def open_runtime(
             database,
             log_path=settings.audit_log,
             retention_days=settings.audit_retention_days or None,
+            reads=settings.audit_reads,
             now=clock.now,
         )
         if settings.audit

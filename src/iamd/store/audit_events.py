@@ -1,10 +1,13 @@
 """The audit trail's rows: append, look up newest first, forget past retention.
 
 An event is stored once per recipient account with its lookup columns (LookupEvents'
-attributes) beside the CloudTrail record's JSON text; its resources are rows of their own
-so that ``ResourceName`` and ``ResourceType`` lookups use an index. Pages are keyed on
-``(event_time, seq)`` from the newest down, so events appended while a caller pages never
-repeat or vanish from the pages still to come.
+attributes) beside the CloudTrail record's JSON text, in a table with one index (account,
+time): a write request appends its event in its own transaction, and every index would be
+one more page written with it. A lookup reads the account's events in the time range
+through that index and compares the attribute on each row (LookupEvents is a search over
+one account's recent trail, not a point query). Pages are keyed on ``(event_time, seq)``
+from the newest down, so events appended while a caller pages never repeat or vanish from
+the pages still to come.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select
 
-from iamd.store.schema import audit_event_resources, audit_events
+from iamd.store.schema import audit_events
+from iamd.store.sql import Query
 
 # LookupEvents' attribute keys -> the column each one compares with.
 _COLUMNS = {
@@ -48,12 +52,30 @@ class Found:
     event: StoredEvent
 
 
+_EVENT_COLUMNS = (
+    "event_id",
+    "account_id",
+    "event_time",
+    "event_name",
+    "event_source",
+    "read_only",
+    "username",
+    "access_key_id",
+    "principal_arn",
+    "resources",
+    "record",
+)
+_INSERT_EVENT = Query(
+    insert(audit_events).values({name: bindparam(name) for name in _EVENT_COLUMNS})
+)
+
+
 def append(conn: Connection, events: Sequence[StoredEvent]) -> None:
-    """Insert ``events`` (one statement for the events, one for their resources)."""
+    """Insert ``events`` (one ``executemany`` on the driver)."""
     if not events:
         return
-    conn.execute(
-        insert(audit_events),
+    _INSERT_EVENT.execute_many(
+        conn,
         [
             {
                 "event_id": e.event_id,
@@ -65,18 +87,12 @@ def append(conn: Connection, events: Sequence[StoredEvent]) -> None:
                 "username": e.username,
                 "access_key_id": e.access_key_id,
                 "principal_arn": e.principal_arn,
+                "resources": "".join(f"{kind}\t{_line(name)}\n" for kind, name in e.resources),
                 "record": e.record,
             }
             for e in events
         ],
     )
-    resources = [
-        {"event_id": e.event_id, "resource_type": kind, "resource_name": name}
-        for e in events
-        for kind, name in e.resources
-    ]
-    if resources:
-        conn.execute(insert(audit_event_resources), resources)
 
 
 def lookup(
@@ -110,10 +126,10 @@ def lookup(
         key, value = attribute
         if key == "ReadOnly":
             clauses.append(t.read_only == (value.lower() == "true"))
-        elif key in ("ResourceName", "ResourceType"):
-            r = audit_event_resources.c
-            column = r.resource_name if key == "ResourceName" else r.resource_type
-            clauses.append(t.event_id.in_(select(r.event_id).where(column == value)))
+        elif key == "ResourceName":
+            clauses.append(t.resources.contains(f"\t{value}\n", autoescape=True))
+        elif key == "ResourceType":
+            clauses.append(t.resources.contains(f"{value}\t", autoescape=True))
         else:
             clauses.append(_COLUMNS[key] == value)
     if before is not None:
@@ -125,9 +141,6 @@ def lookup(
     else:
         query = query.order_by(t.event_time.desc(), t.seq.desc())
     rows = conn.execute(query.where(*clauses).limit(limit)).all()
-    if not rows:
-        return []
-    resources = _resources_of(conn, [row.event_id for row in rows])
     return [
         Found(
             row.seq,
@@ -142,7 +155,7 @@ def lookup(
                 access_key_id=row.access_key_id,
                 principal_arn=row.principal_arn,
                 record=row.record,
-                resources=tuple(resources.get(row.event_id, ())),
+                resources=_resources_of(row.resources),
             ),
         )
         for row in rows
@@ -165,30 +178,39 @@ def last_by_source(
     return {(str(r[0]), str(r[1])): _utc(r[2]) for r in rows}
 
 
+# How much older than the events stored before it a queued event can be: far more than a
+# recorder's queue ever holds one.
+_STORED_LATE = dt.timedelta(hours=1)
+
+
 def forget_before(conn: Connection, cutoff: dt.datetime, batch: int = 5000) -> int:
-    """Delete up to ``batch`` events older than ``cutoff``; how many went."""
+    """Delete up to ``batch`` of the oldest events older than ``cutoff``; how many went.
+
+    The oldest events are among the first by ``seq`` (the primary key; a queued event is
+    stored at most moments after newer ones), so the scan stops as soon as it has found
+    them; no index on the time alone is needed."""
     t = audit_events.c
-    ids = [
-        row.event_id
-        for row in conn.execute(
-            select(t.event_id).where(t.event_time < cutoff).order_by(t.event_time).limit(batch)
-        )
-    ]
-    if not ids:
+    first = conn.execute(select(t.event_time).order_by(t.seq).limit(1)).scalar()
+    if first is None or _utc(first) >= cutoff + _STORED_LATE:
+        return 0  # the first stored is recent (bar a queue's delay): nothing to scan for
+    oldest = select(t.seq).where(t.event_time < cutoff).order_by(t.seq).limit(batch)
+    seqs = [row.seq for row in conn.execute(oldest)]
+    if not seqs:
         return 0
-    conn.execute(delete(audit_event_resources).where(audit_event_resources.c.event_id.in_(ids)))
-    conn.execute(delete(audit_events).where(t.event_id.in_(ids)))
-    return len(ids)
+    conn.execute(delete(audit_events).where(t.seq.in_(seqs)))
+    return len(seqs)
 
 
-def _resources_of(conn: Connection, event_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    r = audit_event_resources.c
-    found: dict[str, list[tuple[str, str]]] = {}
-    for row in conn.execute(
-        select(r.event_id, r.resource_type, r.resource_name).where(r.event_id.in_(event_ids))
-    ):
-        found.setdefault(row.event_id, []).append((row.resource_type, row.resource_name))
-    return found
+def _line(name: str) -> str:
+    return name.replace("\t", " ").replace("\n", " ")
+
+
+def _resources_of(text: str) -> tuple[tuple[str, str], ...]:
+    found = []
+    for line in text.splitlines():
+        kind, _, name = line.partition("\t")
+        found.append((kind, name))
+    return tuple(found)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

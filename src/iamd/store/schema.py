@@ -489,12 +489,14 @@ _SEQ = BigInteger().with_variant(Integer, "sqlite")
 
 # --- the audit trail: one CloudTrail-shaped record per request (audit/). ``account_id`` is
 # the recipient account ("" when no account could be told, e.g. an unknown access key);
-# the lookup columns are LookupEvents' attributes, the record is the event's JSON.
+# the lookup columns are LookupEvents' attributes, ``resources`` its resources as lines of
+# "type<TAB>name", the record the event's JSON. One index only: every write request adds
+# a row in its own transaction, and each index is another page written with it.
 audit_events = Table(
     "audit_events",
     metadata,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
-    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_id", String(36), nullable=False),
     Column("account_id", String(12), nullable=False),
     _ts("event_time"),
     Column("event_name", String(128), nullable=False),
@@ -503,22 +505,7 @@ audit_events = Table(
     Column("username", String(256)),
     Column("access_key_id", String(128)),
     Column("principal_arn", String(2048)),
+    Column("resources", Text, nullable=False),
     Column("record", Text, nullable=False),
     Index("ix_audit_events_account_time", "account_id", "event_time"),
-    Index("ix_audit_events_time", "event_time"),
-)
-
-audit_event_resources = Table(
-    "audit_event_resources",
-    metadata,
-    Column(
-        "event_id",
-        String(36),
-        ForeignKey("audit_events.event_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("resource_type", String(64), nullable=False),
-    Column("resource_name", String(2048), nullable=False),
-    Index("ix_audit_event_resources_event", "event_id"),
-    Index("ix_audit_event_resources_name", "resource_name"),
 )

@@ -1,4 +1,4 @@
-"""The audit trail: one CloudTrail-shaped record per request, and its resources.
+"""The audit trail: one CloudTrail-shaped record per request.
 
 Revision ID: 0006
 Revises: 0005
@@ -31,23 +31,12 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=256), nullable=True),
         sa.Column("access_key_id", sa.String(length=128), nullable=True),
         sa.Column("principal_arn", sa.String(length=2048), nullable=True),
+        sa.Column("resources", sa.Text(), nullable=False),
         sa.Column("record", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("event_id"),
     )
     op.create_index("ix_audit_events_account_time", "audit_events", ["account_id", "event_time"])
-    op.create_index("ix_audit_events_time", "audit_events", ["event_time"])
-    op.create_table(
-        "audit_event_resources",
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("resource_type", sa.String(length=64), nullable=False),
-        sa.Column("resource_name", sa.String(length=2048), nullable=False),
-        sa.ForeignKeyConstraint(["event_id"], ["audit_events.event_id"], ondelete="CASCADE"),
-    )
-    op.create_index("ix_audit_event_resources_event", "audit_event_resources", ["event_id"])
-    op.create_index("ix_audit_event_resources_name", "audit_event_resources", ["resource_name"])
 
 
 def downgrade() -> None:
-    op.drop_table("audit_event_resources")
     op.drop_table("audit_events")
