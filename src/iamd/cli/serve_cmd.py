@@ -11,12 +11,14 @@ connections among them.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
+import tempfile
 from typing import Any
 
 from iamd.config import Settings
+from iamd.metrics import MULTIPROCESS_ENV as metrics_env
+from iamd.server import logs
 from iamd.store.bootstrap import BootstrapError
 from iamd.store.migrate import SchemaError
 from iamd.store.secrets import MasterKeyError
@@ -32,6 +34,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in --data-dir)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-format",
+        default="text",
+        choices=logs.FORMATS,
+        help="text lines, or one JSON object per line (default text)",
+    )
     serve.add_argument("--certfile", help="serve HTTPS with this PEM certificate (and chain)")
     serve.add_argument("--keyfile", help="the certificate's private key (PEM)")
     serve.add_argument(
@@ -68,9 +76,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from iamd.server import workers
     from iamd.server.runtime import prepare_store
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    # The workers configure their logging from the environment: pass the flags on.
+    os.environ["IAMD_LOG_LEVEL"] = args.log_level
+    os.environ["IAMD_LOG_FORMAT"] = args.log_format
+    logs.configure()
     settings = Settings.from_env(
         host=args.host,
         port=args.port,
@@ -104,6 +113,8 @@ def run_serve(args: argparse.Namespace) -> int:
         "factory": True,
         "log_level": args.log_level,
         "access_log": False,
+        # JSON logs: uvicorn's own lines go through the root logger's JSON handler too.
+        **({"log_config": None} if args.log_format == "json" else {}),
         "lifespan": "on",
         "server_header": False,
         "date_header": False,
@@ -114,6 +125,9 @@ def run_serve(args: argparse.Namespace) -> int:
     }
     if args.certfile:
         options.update(ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+    if args.workers > 1:
+        # Each worker counts into files here, and /metrics on any of them sums them all.
+        os.environ.setdefault(metrics_env, tempfile.mkdtemp(prefix="iamd-metrics-"))
     if args.workers > 1 and workers.reuse_port_supported():
         try:
             return workers.serve(options, settings.host, settings.port, args.workers)

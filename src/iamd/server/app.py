@@ -4,7 +4,9 @@ The stack, outermost first (``build_app`` is the one place that says so)::
 
     ServerErrors    anything that escapes below: a bare 500, logged (should never happen)
     RequestIds      a uuid4 per HTTP request, in scope["iamd.request_id"]
-    Router          /healthz -> health; / -> QueryEndpoint (JsonEndpoint with X-Amz-Target);
+    Observe         metrics and the request log line, from the endpoint's Exchange
+    Router          /healthz -> health; /metrics -> Prometheus text (``iamd.metrics``);
+                    / -> QueryEndpoint (JsonEndpoint with X-Amz-Target);
                     /authorize -> AuthorizeEndpoint;
                     /verify-credential -> VerifyEndpoint
                     (JSON in and out); anything else -> NotFound
@@ -18,15 +20,18 @@ settings from ``IAMD_*``, then ``runtime.open_runtime``.
 from __future__ import annotations
 
 import logging
+import os
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from iamd import metrics
 from iamd.auth import HttpRequest
 from iamd.config import Settings
 from iamd.protocol import CONTENT_TYPE
 from iamd.protocol.json_protocol import CONTENT_TYPE as JSON_CONTENT_TYPE
-from iamd.server import errors, forms, routing
+from iamd.server import errors, forms, logs, observe, routing
 from iamd.server.authorize_endpoint import AuthorizeEndpoint
 from iamd.server.pipeline import Exchange, Peer, Pipeline
 from iamd.server.runtime import Runtime, open_runtime
@@ -41,8 +46,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_ID = "iamd.request_id"
+EXCHANGE = "iamd.exchange"  # the endpoint's Exchange, for Observe
 _XML = CONTENT_TYPE.encode("ascii")
 _JSON = JSON_CONTENT_TYPE.encode("ascii")
+_METRICS = metrics.CONTENT_TYPE.encode("ascii")
 
 
 async def send_response(
@@ -70,11 +77,12 @@ class QueryEndpoint:
         self.pipeline = Pipeline(runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = Exchange(scope[REQUEST_ID])
+        exchange = scope[EXCHANGE] = Exchange(scope[REQUEST_ID])
         try:
             body = await self._respond(scope, receive, exchange)
             status, headers = 200, [(b"content-type", _XML)]
         except Exception as exc:  # the one place that turns every failure into a response
+            exchange.outcome = errors.code_of(exc)
             status, raw, body = errors.error_response(
                 exchange.service, exc, exchange.request_id, exchange.action
             )
@@ -115,11 +123,12 @@ class JsonEndpoint:
         self.pipeline = pipeline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = Exchange(scope[REQUEST_ID], service="cloudtrail")
+        exchange = scope[EXCHANGE] = Exchange(scope[REQUEST_ID], service="cloudtrail")
         try:
             body = await self._respond(scope, receive, exchange)
             status, headers = 200, [(b"content-type", _JSON)]
         except Exception as exc:  # the one place that turns every failure into a response
+            exchange.outcome = errors.code_of(exc)
             status, raw, body = errors.json_error_response(exc, exchange.request_id)
             headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw]
             headers = [h for h in headers if h[0] != b"x-amzn-requestid"]
@@ -165,6 +174,8 @@ class Router:
                 await self.query(scope, receive, send)
         elif endpoint is routing.Endpoint.HEALTH:
             await send_response(send, 200, [(b"content-type", b"text/plain")], b"ok\n")
+        elif endpoint is routing.Endpoint.METRICS:
+            await send_response(send, 200, [(b"content-type", _METRICS)], metrics.render())
         elif endpoint is routing.Endpoint.AUTHORIZE and self.authorize is not None:
             await self.authorize(scope, receive, send)
         elif endpoint is routing.Endpoint.VERIFY and self.verify is not None:
@@ -176,6 +187,31 @@ class Router:
             )
             headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw]
             await send_response(send, status, headers, body)
+
+
+class Observe:
+    """Counts, times and logs every API request once it is answered: ``iamd_requests``
+    and ``iamd_request_duration_seconds`` by service, operation and outcome, the sessions
+    minted and the credentials refused, and one ``iamd.request`` log line (with the
+    request id, the caller and the outcome; never a parameter, so never a secret)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        status = 0
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+        exchange: Exchange | None = scope.get(EXCHANGE)
+        if exchange is not None:
+            observe.request(scope, exchange, status, time.perf_counter() - started)
 
 
 class RequestIds:
@@ -232,10 +268,12 @@ def build_app(runtime: Runtime) -> IamdApp:
     router = Router(
         query, AuthorizeEndpoint(runtime), VerifyEndpoint(runtime), JsonEndpoint(query.pipeline)
     )
-    stack = ServerErrors(RequestIds(router))
+    stack = ServerErrors(RequestIds(Observe(router)))
     return IamdApp(runtime, stack)
 
 
 def app_from_env() -> IamdApp:
     """uvicorn's factory: one Runtime per worker process, from ``IAMD_*``."""
+    if os.environ.get("IAMD_LOG_FORMAT"):
+        logs.configure()  # a worker process: set up as `iamd serve` set up its own
     return build_app(open_runtime(Settings.from_env()))

@@ -47,6 +47,7 @@ from iamd.policy import Evaluation, PolicyError
 from iamd.server import forms, routing
 from iamd.server.errors import MethodNotAllowed
 from iamd.server.last_used import LastUsed
+from iamd.server.pipeline import Exchange
 from iamd.server.runtime import Runtime
 from iamd.store.db import change_counter
 
@@ -84,14 +85,21 @@ class AuthorizeEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id: str = scope["iamd.request_id"]
+        exchange = scope["iamd.exchange"] = Exchange(request_id, remote.SIGNING_NAME, "Authorize")
         seen: dict[str, Any] = {}
         try:
             status, payload = 200, await self._respond(scope, receive, request_id, seen)
         except ServiceError as exc:
             status, payload = exc.http_status, remote.error_body(exc, request_id)
+            exchange.outcome = exc.code
         except Exception:  # the one place that turns every failure into a response
             log.exception("request %s (/authorize) failed with an internal error", request_id)
             status, payload = 500, remote.error_body(InternalFailure(), request_id)
+            exchange.outcome = InternalFailure.code
+        decided = seen.get("decided")
+        if decided is not None and decided.uses:
+            exchange.principal = decided.uses[0][0].arn
+            exchange.access_key_id = decided.uses[0][0].access_key_id or ""
         if self.runtime.recorder is not None and "http" in seen:
             self.runtime.recorder.submit(_facts(request_id, seen, payload, self.runtime))
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")

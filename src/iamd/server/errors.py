@@ -37,6 +37,11 @@ class MethodNotAllowed(ServiceError):
     sender_fault = True
 
 
+def code_of(exc: BaseException) -> str:
+    """The error code the response to ``exc`` carries."""
+    return exc.code if isinstance(exc, ServiceError) else InternalFailure.code
+
+
 def json_error_response(exc: BaseException, request_id: str) -> Response:
     """(status, headers, body) for ``exc`` in the JSON protocol's shape."""
     from iamd.protocol import json_protocol

@@ -56,6 +56,9 @@ class Exchange:
     request_id: str
     service: str = routing.DEFAULT_SERVICE
     action: str = ""
+    outcome: str = "ok"  # or the error code the response carries
+    principal: str = ""  # the caller's ARN, once authenticated
+    access_key_id: str = ""
 
 
 @dataclass(slots=True)
@@ -194,6 +197,8 @@ class Pipeline:
                 who, region = Authenticated(ANONYMOUS), "us-east-1"
             caller = who.caller
             authenticated.append((caller, region, now))
+            exchange.principal = caller.arn
+            exchange.access_key_id = caller.access_key_id or ""
             if seen is not None:
                 seen.caller, seen.region, seen.now = caller, region, now
             info = RequestInfo(peer.source_ip, peer.secure, peer.user_agent, region)

@@ -26,6 +26,7 @@ class Endpoint(Enum):
     HEALTH = "health"
     AUTHORIZE = "authorize"
     VERIFY = "verify-credential"
+    METRICS = "metrics"
     NOT_FOUND = "not-found"
 
 
@@ -38,6 +39,8 @@ def endpoint_for(path: str) -> Endpoint:
         return Endpoint.AUTHORIZE
     if path == "/verify-credential":
         return Endpoint.VERIFY
+    if path == "/metrics":
+        return Endpoint.METRICS
     return Endpoint.NOT_FOUND
 
 
