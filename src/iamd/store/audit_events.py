@@ -162,20 +162,22 @@ def lookup(
     ]
 
 
-def last_by_source(
-    conn: Connection, account_id: str, principal_arns: Iterable[str]
-) -> dict[tuple[str, str], dt.datetime]:
-    """(principal ARN, event source) -> the time of the newest event, for ``principal_arns``."""
+def last_access(
+    conn: Connection, account_id: str, principal_arns: Iterable[str], *, by_action: bool = False
+) -> list[tuple[str, str, str | None, dt.datetime]]:
+    """(principal ARN, event source, event name or None, newest time) of the events of
+    ``principal_arns`` in ``account_id``: what the access advisor reports."""
     t = audit_events.c
     arns = list(principal_arns)
     if not arns:
-        return {}
+        return []
+    columns = [t.principal_arn, t.event_source] + ([t.event_name] if by_action else [])
     rows = conn.execute(
-        select(t.principal_arn, t.event_source, func.max(t.event_time))
+        select(*columns, func.max(t.event_time))
         .where(t.account_id == account_id, t.principal_arn.in_(arns))
-        .group_by(t.principal_arn, t.event_source)
+        .group_by(*columns)
     ).all()
-    return {(str(r[0]), str(r[1])): _utc(r[2]) for r in rows}
+    return [(str(r[0]), str(r[1]), str(r[2]) if by_action else None, _utc(r[-1])) for r in rows]
 
 
 # How much older than the events stored before it a queued event can be: far more than a

@@ -509,3 +509,16 @@ audit_events = Table(
     Column("record", Text, nullable=False),
     Index("ix_audit_events_account_time", "account_id", "event_time"),
 )
+
+# --- IAM's access advisor: the jobs GenerateServiceLastAccessedDetails starts. A job keeps
+# what it was asked; its report is read from the audit trail when the job is read.
+access_advisor_jobs = Table(
+    "access_advisor_jobs",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("arn", String(2048), nullable=False),
+    Column("granularity", String(16), nullable=False),
+    _ts("created_at"),
+    Index("ix_access_advisor_jobs_account", "account_id", "created_at"),
+)
