@@ -55,9 +55,10 @@ def test_a_users_services_and_when_it_used_them(
     with pytest.raises(ClientError):
         iamd_server.client("iam", alice).list_users()  # an attempt counts too
 
-    def used() -> dict[str, Any] | None:
+    def used() -> dict[str, Any] | None:  # both requests' events stored
         got = report(iam, arn, Granularity="ACTION_LEVEL")
-        return got if "LastAuthenticated" in services(got)["iam"] else None
+        tracked = services(got)["iam"].get("TrackedActionsLastAccessed", [])
+        return got if len(tracked) == 2 else None
 
     got = wait_for(used)
     assert got["JobStatus"] == "COMPLETED" and got["JobType"] == "ACTION_LEVEL"
