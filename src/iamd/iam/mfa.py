@@ -123,7 +123,7 @@ def qr_code_png(uri: str) -> bytes:
 def create_virtual_mfa_device(ctx: OperationContext, params: Params) -> Result:
     name: str = params["VirtualMFADeviceName"]
     path: str = params.get("Path") or "/"
-    naming.check_path(path)
+    naming.check_device_path(path)
     naming.raise_violations(naming.length_violations(name, "virtualMFADeviceName", 1, 226))
     tags = tagging.parse_tags(params.get("Tags"))
     serial = serial_number(ctx.account_id, path, name)
