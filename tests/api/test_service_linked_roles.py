@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +41,7 @@ def test_create_without_suffix(iam: Any, account: Credentials) -> None:
         role["Arn"] == f"arn:aws:iam::{account.account_id}:role/aws-service-role/{ECS}/{ECS_ROLE}"
     )
     assert role["RoleId"].startswith("AROA")
-    assert role["Description"] == "Role to enable Amazon ECS to manage your cluster."
+    assert "Description" not in role  # AWS sets none unless asked (recorded answers)
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": ECS}, "Action": "sts:AssumeRole"}
     ]
@@ -358,3 +359,48 @@ def test_application_auto_scaling_linked_roles(
     with pytest.raises(ClientError) as exc:
         iam.create_service_linked_role(AWSServiceName=principal, CustomSuffix="testsuffix")
     assert error(exc) == ("InvalidInput", 400, f"Custom suffix is not allowed for {principal}")
+
+
+RECORDED = json.loads(
+    (Path(__file__).parent.parent / "cases" / "wire" / "service_linked_roles.json").read_text()
+)["roles"]
+
+
+@pytest.mark.parametrize("row", RECORDED, ids=[row["service"] for row in RECORDED])
+def test_linked_roles_as_aws_answered(iam: Any, account: Credentials, row: dict[str, Any]) -> None:
+    principal, name, policy_name = row["service"], row["role_name"], row["policy"]
+    iam.create_service_linked_role(AWSServiceName=principal)
+    role = iam.get_role(RoleName=name)["Role"]
+    assert role["Arn"] == (
+        f"arn:aws:iam::{account.account_id}:role/aws-service-role/{principal}/{name}"
+    )
+    assert (role["Path"], role["MaxSessionDuration"], role.get("Description")) == (
+        f"/aws-service-role/{principal}/",
+        3600,
+        row["description"],
+    )
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+    ]
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == [
+        {
+            "PolicyName": policy_name,
+            "PolicyArn": f"arn:aws:iam::aws:policy/aws-service-role/{policy_name}",
+        }
+    ]
+    if row["custom_suffix"]:
+        suffixed = iam.create_service_linked_role(AWSServiceName=principal, CustomSuffix="blue")
+        assert suffixed["Role"]["RoleName"] == f"{name}_blue"
+        assert "Description" not in suffixed["Role"]
+    else:
+        with pytest.raises(ClientError) as exc:
+            iam.create_service_linked_role(AWSServiceName=principal, CustomSuffix="testsuffix")
+        assert error(exc) == ("InvalidInput", 400, f"Custom suffix is not allowed for {principal}")
+    with pytest.raises(ClientError) as exc:
+        iam.create_service_linked_role(AWSServiceName=principal)
+    assert error(exc) == (
+        "InvalidInput",
+        400,
+        f"Service role name {name} has been taken in this account, please try a different suffix.",
+    )
