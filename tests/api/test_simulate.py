@@ -271,7 +271,7 @@ def test_simulate_principal_policy_names_where_statements_come_from(
         ],
     )["EvaluationResults"][0]
     assert wider["EvalDecision"] == "allowed"
-    assert ("sqs-send", "user-managed") in [
+    assert ("sqs-send", "IAM Policy") in [
         (m["SourcePolicyId"], m["SourcePolicyType"]) for m in wider["MatchedStatements"]
     ]
 
@@ -540,3 +540,76 @@ def test_get_context_keys_for_principal_policy(iam: Any, account: Credentials) -
             PolicySourceArn=f"arn:aws:iam::{account.account_id}:role/none"
         )
     assert raised.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+@pytest.mark.parametrize("kind", ["user", "group", "role"])
+def test_simulate_principal_policy_answers_as_aws_recorded(iam: Any, kind: str) -> None:
+    # The call and the answer AWS gave for it (LocalStack's AWS-validated snapshot of
+    # test_simulate_principle_policy): positions, the policy type, the empty details.
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": {"Sid": "", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+        }
+    )
+    arn = iam.create_policy(PolicyName="put", PolicyDocument=text)["Policy"]["Arn"]
+    if kind == "user":
+        source = iam.create_user(UserName="someone")["User"]["Arn"]
+        iam.attach_user_policy(UserName="someone", PolicyArn=arn)
+    elif kind == "group":
+        source = iam.create_group(GroupName="team")["Group"]["Arn"]
+        iam.attach_group_policy(GroupName="team", PolicyArn=arn)
+    else:
+        source = iam.create_role(
+            RoleName="worker",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": {
+                        "Sid": "",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "apigateway.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    },
+                }
+            ),
+        )["Role"]["Arn"]
+        iam.attach_role_policy(RoleName="worker", PolicyArn=arn)
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=source,
+        ActionNames=["s3:PutObject", "s3:GetObjectVersion"],
+        ResourceArns=["arn:aws:s3:::bucket"],
+    )["EvaluationResults"]
+    matched = [
+        {
+            "SourcePolicyId": "put",
+            "SourcePolicyType": "IAM Policy",
+            "StartPosition": {"Line": 1, "Column": 41},
+            "EndPosition": {"Line": 1, "Column": 113},
+        }
+    ]
+    expected = []
+    for action, decision, statements in [
+        ("s3:PutObject", "allowed", matched),
+        ("s3:GetObjectVersion", "implicitDeny", []),
+    ]:
+        expected.append(
+            {
+                "EvalActionName": action,
+                "EvalDecision": decision,
+                "EvalDecisionDetails": {},
+                "EvalResourceName": "arn:aws:s3:::bucket",
+                "MatchedStatements": statements,
+                "MissingContextValues": [],
+                "OrganizationsDecisionDetail": {"AllowedByOrganizations": True},
+                "ResourceSpecificResults": [
+                    {
+                        "EvalResourceDecision": decision,
+                        "EvalResourceName": "arn:aws:s3:::bucket",
+                        "MatchedStatements": statements,
+                        "MissingContextValues": [],
+                    }
+                ],
+            }
+        )
+    assert results == expected

@@ -9,8 +9,9 @@ PermissionsBoundaryPolicyInputList replaces it. ``sts:AssumeRole*`` on a role AR
 decided with the role's trust policy, as AssumeRole is.
 
 MatchedStatements name inline policies by their name and managed policies by their name,
-typed ``user``/``group``/``role`` and ``aws-managed``/``user-managed`` as AWS's
-PolicySourceType says; input policies are ``PolicyInputList.N``, typed ``none``.
+typed ``user``/``group``/``role`` and ``aws-managed`` as AWS's PolicySourceType says, a
+customer managed policy ``IAM Policy`` as AWS answers; input policies are
+``PolicyInputList.N``, typed ``none``.
 
 The simulated caller is the user ``CallerArn`` names, else the source user; for a role,
 a session of it; for a group, a placeholder user of the account. ``CallerArn`` is
@@ -148,7 +149,9 @@ def _add_entity(conn: Connection, source: Source, kind: str, entity_id: str, nam
 def _managed_source(arn: str) -> tuple[str, str]:
     parsed = parse_arn(arn)
     owner = parsed.account if parsed is not None else ""
-    return arn.rsplit("/", 1)[-1], "aws-managed" if owner == _AWS_ACCOUNT else "user-managed"
+    # AWS answers "IAM Policy" for a customer managed policy, not its documented
+    # "user-managed" (recorded answers); what it answers for an AWS managed one is not.
+    return arn.rsplit("/", 1)[-1], "aws-managed" if owner == _AWS_ACCOUNT else "IAM Policy"
 
 
 def _add(source: Source, policy_id: str, shown: tuple[str, str], text: str) -> None:

@@ -77,7 +77,7 @@ class Simulation:
     """Who is simulated, with which policies.
 
     ``sources`` maps a compiled policy's id to the SourcePolicyId and SourcePolicyType
-    the response shows (``user``, ``group``, ``role``, ``aws-managed``, ``user-managed``);
+    the response shows (``user``, ``group``, ``role``, ``aws-managed``, ``IAM Policy``);
     policies not in it show their own id, typed ``none`` (``resource`` for resource
     policies). ``trust_policy(arn)`` returns a role's trust policy, when the simulation
     can see the role (the server's SimulatePrincipalPolicy).
@@ -139,6 +139,8 @@ def run_simulation(simulation: Simulation, params: Mapping[str, Any]) -> list[di
             result["MissingContextValues"] = [
                 spelled.get(k, k) for k in result["MissingContextValues"]
             ]
+            if "ResourceArns" in params:
+                result["ResourceSpecificResults"] = [resource_specific_result(result)]
             results.append(result)
     return results
 
@@ -233,12 +235,27 @@ def evaluation_result(
         "EvalDecision": evaluation.decision.value,
         "MatchedStatements": [matched_statement(ref, sources) for ref in evaluation.matched],
         "MissingContextValues": list(evaluation.missing_context_keys),
+        # AWS sends both even when nothing else is to be said (answers recorded from AWS).
+        "EvalDecisionDetails": {},
+        "OrganizationsDecisionDetail": {
+            "AllowedByOrganizations": evaluation.denied_by is not PolicyType.SCP
+        },
     }
     if has_boundary:
         result["PermissionsBoundaryDecisionDetail"] = {
             "AllowedByPermissionsBoundary": evaluation.denied_by is not PolicyType.BOUNDARY
         }
     return result
+
+
+def resource_specific_result(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The ResourceSpecificResults entry AWS repeats for a resource named in ResourceArns."""
+    return {
+        "EvalResourceName": result["EvalResourceName"],
+        "EvalResourceDecision": result["EvalDecision"],
+        "MatchedStatements": result["MatchedStatements"],
+        "MissingContextValues": result["MissingContextValues"],
+    }
 
 
 def matched_statement(

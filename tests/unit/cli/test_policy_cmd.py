@@ -137,7 +137,7 @@ def test_simulate_prints_aws_evaluation_results() -> None:
         {
             "SourcePolicyId": "PolicyInputList.1",
             "SourcePolicyType": "none",
-            "StartPosition": {"Line": 10, "Column": 5},
+            "StartPosition": {"Line": 10, "Column": 6},
             "EndPosition": {"Line": 20, "Column": 6},
         }
     ]
