@@ -389,3 +389,29 @@ def test_a_virtual_mfa_device_path_that_is_well_formed_is_kept(iam: Any) -> None
         "1 validation error detected: Value at 'path' failed to satisfy constraint: "
         "Member must have length less than or equal to 512"
     )
+
+
+def test_get_policy_without_tags_has_an_empty_list(iam: Any) -> None:
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }
+    )
+    created = iam.create_policy(PolicyName="bare", PolicyDocument=document)["Policy"]
+    assert "Tags" not in created  # CreatePolicy shows tags only when given, as AWS does
+    got = iam.get_policy(PolicyArn=created["Arn"])["Policy"]
+    assert got["Tags"] == []
+    assert sorted(got) == [
+        "Arn",
+        "AttachmentCount",
+        "CreateDate",
+        "DefaultVersionId",
+        "IsAttachable",
+        "Path",
+        "PermissionsBoundaryUsageCount",
+        "PolicyId",
+        "PolicyName",
+        "Tags",
+        "UpdateDate",
+    ]
