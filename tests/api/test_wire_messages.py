@@ -217,6 +217,32 @@ CASES: list[tuple[str, Call, str, int, str]] = [
         "Custom suffix is not allowed for ecs.amazonaws.com",
     ),
     (
+        "a resource with a partition and nothing else",
+        lambda iam, sts: iam.create_policy(
+            PolicyName="p",
+            PolicyDocument=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
+                '"Resource":"arn:aws"}]}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        "Resource vendor must be fully qualified and cannot contain regexes.",
+    ),
+    (
+        "a resource with colons that is no ARN",
+        lambda iam, sts: iam.create_policy(
+            PolicyName="p",
+            PolicyDocument=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
+                '"Resource":"a:b:cadfsdf"}]}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        'Partition "b" is not valid for resource "arn:b:cadfsdf:*:*:*".',
+    ),
+    (
         "a virtual MFA device path without slashes",
         lambda iam, sts: iam.create_virtual_mfa_device(Path="test", VirtualMFADeviceName="d"),
         "ValidationError",
