@@ -252,11 +252,11 @@ def test_simulate_principal_policy_names_where_statements_come_from(
         ]
 
     assert by_action["s3:PutObject"]["EvalDecision"] == "allowed"
-    assert ("own", "user") in sources("s3:PutObject")
+    assert ("user_alice_own", "IAM Policy") in sources("s3:PutObject")
     assert by_action["s3:GetObject"]["EvalDecision"] == "allowed"
-    assert ("AmazonS3ReadOnlyAccess", "aws-managed") in sources("s3:GetObject")
+    assert ("AmazonS3ReadOnlyAccess", "IAM Policy") in sources("s3:GetObject")
     assert by_action["s3:DeleteBucket"]["EvalDecision"] == "explicitDeny"
-    assert sources("s3:DeleteBucket") == [("own", "user")]
+    assert sources("s3:DeleteBucket") == [("user_alice_own", "IAM Policy")]
     # Allowed by the group's customer managed policy, but outside the boundary.
     send = by_action["sqs:SendMessage"]
     assert send["EvalDecision"] == "implicitDeny"
@@ -312,7 +312,7 @@ def test_simulate_principal_policy_decides_as_the_cli_does(iam: Any, account: Cr
     assert essence(online) == essence(cli)
     publish = next(r for r in online if r["EvalActionName"] == "sns:Publish")
     assert [(m["SourcePolicyId"], m["SourcePolicyType"]) for m in publish["MatchedStatements"]] == [
-        ("PolicyInputList.1", "none")
+        ("PolicyInputList.1", "IAM Policy")
     ]
 
 
@@ -348,8 +348,8 @@ def test_roles_and_groups_as_policy_sources(iam: Any, account: Credentials) -> N
         "EvaluationResults"
     ]
     assert result["EvalDecision"] == "allowed"
-    assert result["MatchedStatements"][0]["SourcePolicyType"] == "role"
-    assert result["MatchedStatements"][0]["SourcePolicyId"] == "p"
+    assert result["MatchedStatements"][0]["SourcePolicyType"] == "IAM Policy"
+    assert result["MatchedStatements"][0]["SourcePolicyId"] == "role_worker_p"
 
     iam.create_group(GroupName="ops")
     iam.put_group_policy(
@@ -362,7 +362,8 @@ def test_roles_and_groups_as_policy_sources(iam: Any, account: Credentials) -> N
         PolicySourceArn=group_arn, ActionNames=["ec2:StopInstances"]
     )["EvaluationResults"]
     assert result["EvalDecision"] == "allowed"
-    assert result["MatchedStatements"][0]["SourcePolicyType"] == "group"
+    assert result["MatchedStatements"][0]["SourcePolicyType"] == "IAM Policy"
+    assert result["MatchedStatements"][0]["SourcePolicyId"] == "group_ops_ops-policy"
 
     public = doc({"Effect": "Allow", "Principal": "*", "Action": "ec2:*", "Resource": "*"})
     with pytest.raises(ClientError) as raised:

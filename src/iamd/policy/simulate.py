@@ -22,8 +22,11 @@ from iamd.policy.evaluate import evaluate
 from iamd.policy.parse import parse_policy
 from iamd.policy.request import Principal, Request, root, user
 
+# The SourcePolicyType AWS's simulator answers for an identity policy, whatever its origin
+# (inline, managed, PolicyInputList): not one of the values its documentation lists.
+IAM_POLICY = "IAM Policy"
 # Where AWS's simulator reports a statement came from, for custom policies.
-_SOURCE_TYPE = {PolicyType.RESOURCE: "resource"}
+_SOURCE_TYPE = {PolicyType.IDENTITY: IAM_POLICY, PolicyType.RESOURCE: "resource"}
 DEFAULT_ACCOUNT = "123456789012"
 
 
@@ -77,10 +80,10 @@ class Simulation:
     """Who is simulated, with which policies.
 
     ``sources`` maps a compiled policy's id to the SourcePolicyId and SourcePolicyType
-    the response shows (``user``, ``group``, ``role``, ``aws-managed``, ``IAM Policy``);
-    policies not in it show their own id, typed ``none`` (``resource`` for resource
-    policies). ``trust_policy(arn)`` returns a role's trust policy, when the simulation
-    can see the role (the server's SimulatePrincipalPolicy).
+    the response shows (``IAM Policy``, as AWS answers); policies not in it show their
+    own id, typed ``IAM Policy`` for identity policies, ``resource`` for resource
+    policies, ``none`` otherwise. ``trust_policy(arn)`` returns a role's trust policy,
+    when the simulation can see the role (the server's SimulatePrincipalPolicy).
     """
 
     principal: Principal
