@@ -108,3 +108,18 @@ def test_wrong_device_and_bad_enable_codes(
     with pytest.raises(ClientError) as exists:
         iam.create_virtual_mfa_device(VirtualMFADeviceName="bob-phone")
     assert code_of(exists) == "EntityAlreadyExists"
+
+
+def test_a_malformed_device_path_is_refused_before_authorization(
+    iamd_server: IamdServer, iam: Any, account: Credentials
+) -> None:
+    nobody = user(iam, "nobody", account=str(account.account_id))
+    client = iamd_server.client("iam", nobody, validate=False)
+    with pytest.raises(ClientError) as refused:
+        client.create_virtual_mfa_device(Path="test", VirtualMFADeviceName="d")
+    assert code_of(refused) == "ValidationError"
+    assert message_of(refused).startswith("The specified value for path is invalid.")
+    with pytest.raises(ClientError) as denied:
+        client.create_virtual_mfa_device(Path="/ok/", VirtualMFADeviceName="d")
+    assert code_of(denied) == "AccessDenied"
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []

@@ -272,3 +272,18 @@ def test_aws_cli(aws: Any) -> None:
     assert missing.returncode != 0
     assert missing.error_code == "NoSuchEntity"
     assert aws("iam", "delete-role", "--role-name", "cli-role").returncode == 0
+
+
+def test_create_role_shows_max_session_duration_only_when_given(iam: Any) -> None:
+    # As AWS answered CreateRole (recorded): the default duration is GetRole's to show.
+    plain = create(iam, "plain")
+    assert sorted(plain) == [
+        "Arn",
+        "AssumeRolePolicyDocument",
+        "CreateDate",
+        "Path",
+        "RoleId",
+        "RoleName",
+    ]
+    assert iam.get_role(RoleName="plain")["Role"]["MaxSessionDuration"] == 3600
+    assert create(iam, "longer", MaxSessionDuration=7200)["MaxSessionDuration"] == 7200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +41,7 @@ def test_create_without_suffix(iam: Any, account: Credentials) -> None:
         role["Arn"] == f"arn:aws:iam::{account.account_id}:role/aws-service-role/{ECS}/{ECS_ROLE}"
     )
     assert role["RoleId"].startswith("AROA")
-    assert role["Description"] == "Role to enable Amazon ECS to manage your cluster."
+    assert "Description" not in role  # AWS sets none unless asked (recorded answers)
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": ECS}, "Action": "sts:AssumeRole"}
     ]
@@ -302,3 +303,104 @@ def test_a_service_linked_role_joins_no_instance_profile(iam: Any) -> None:
         iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName=ECS_ROLE)
     assert error(exc) == ("UnmodifiableEntity", 400, PROTECTED.format(ECS_ROLE))
     assert iam.get_instance_profile(InstanceProfileName="web")["InstanceProfile"]["Roles"] == []
+
+
+# Application Auto Scaling: one linked role per scalable resource type, each trusting its own
+# principal, with its AWS managed policy (AWS's "Service-linked roles for Application Auto
+# Scaling" and "AWS managed policies for Application Auto Scaling" pages).
+APPLICATION_AUTO_SCALING = [
+    ("appstream", "AppStreamFleet", "AWSApplicationAutoscalingAppStreamFleetPolicy"),
+    ("cassandra", "CassandraTable", "AWSApplicationAutoscalingCassandraTablePolicy"),
+    ("comprehend", "ComprehendEndpoint", "AWSApplicationAutoscalingComprehendEndpointPolicy"),
+    ("custom-resource", "CustomResource", "AWSApplicationAutoScalingCustomResourcePolicy"),
+    ("dynamodb", "DynamoDBTable", "AWSApplicationAutoscalingDynamoDBTablePolicy"),
+    ("ec2", "EC2SpotFleetRequest", "AWSApplicationAutoscalingEC2SpotFleetRequestPolicy"),
+    ("ecs", "ECSService", "AWSApplicationAutoscalingECSServicePolicy"),
+    ("elasticache", "ElastiCacheRG", "AWSApplicationAutoscalingElastiCacheRGPolicy"),
+    ("kafka", "KafkaCluster", "AWSApplicationAutoscalingKafkaClusterPolicy"),
+    ("lambda", "LambdaConcurrency", "AWSApplicationAutoscalingLambdaConcurrencyPolicy"),
+    ("neptune", "NeptuneCluster", "AWSApplicationAutoscalingNeptuneClusterPolicy"),
+    ("rds", "RDSCluster", "AWSApplicationAutoscalingRDSClusterPolicy"),
+    ("sagemaker", "SageMakerEndpoint", "AWSApplicationAutoscalingSageMakerEndpointPolicy"),
+    ("workspaces", "WorkSpacesPool", "AWSApplicationAutoscalingWorkSpacesPoolPolicy"),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource", "suffix", "policy_name"),
+    APPLICATION_AUTO_SCALING,
+    ids=[row[0] for row in APPLICATION_AUTO_SCALING],
+)
+def test_application_auto_scaling_linked_roles(
+    iam: Any, account: Credentials, resource: str, suffix: str, policy_name: str
+) -> None:
+    principal = f"{resource}.application-autoscaling.amazonaws.com"
+    name = f"AWSServiceRoleForApplicationAutoScaling_{suffix}"
+    created = iam.create_service_linked_role(AWSServiceName=principal)["Role"]
+    role = iam.get_role(RoleName=name)["Role"]
+    assert created["RoleName"] == role["RoleName"] == name
+    assert role["Path"] == f"/aws-service-role/{principal}/"
+    assert role["Arn"] == (
+        f"arn:aws:iam::{account.account_id}:role/aws-service-role/{principal}/{name}"
+    )
+    assert role["MaxSessionDuration"] == 3600
+    assert role["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    policy_arn = f"arn:aws:iam::aws:policy/aws-service-role/{policy_name}"
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == [
+        {"PolicyName": policy_name, "PolicyArn": policy_arn}
+    ]
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    assert iam.get_policy(PolicyArn=policy_arn)["Policy"]["Path"] == "/aws-service-role/"
+    with pytest.raises(ClientError) as exc:
+        iam.create_service_linked_role(AWSServiceName=principal, CustomSuffix="testsuffix")
+    assert error(exc) == ("InvalidInput", 400, f"Custom suffix is not allowed for {principal}")
+
+
+RECORDED = json.loads(
+    (Path(__file__).parent.parent / "cases" / "wire" / "service_linked_roles.json").read_text()
+)["roles"]
+
+
+@pytest.mark.parametrize("row", RECORDED, ids=[row["service"] for row in RECORDED])
+def test_linked_roles_as_aws_answered(iam: Any, account: Credentials, row: dict[str, Any]) -> None:
+    principal, name, policy_name = row["service"], row["role_name"], row["policy"]
+    iam.create_service_linked_role(AWSServiceName=principal)
+    role = iam.get_role(RoleName=name)["Role"]
+    assert role["Arn"] == (
+        f"arn:aws:iam::{account.account_id}:role/aws-service-role/{principal}/{name}"
+    )
+    assert (role["Path"], role["MaxSessionDuration"], role.get("Description")) == (
+        f"/aws-service-role/{principal}/",
+        3600,
+        row["description"],
+    )
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+    ]
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == [
+        {
+            "PolicyName": policy_name,
+            "PolicyArn": f"arn:aws:iam::aws:policy/aws-service-role/{policy_name}",
+        }
+    ]
+    if row["custom_suffix"]:
+        suffixed = iam.create_service_linked_role(AWSServiceName=principal, CustomSuffix="blue")
+        assert suffixed["Role"]["RoleName"] == f"{name}_blue"
+        assert "Description" not in suffixed["Role"]
+    else:
+        with pytest.raises(ClientError) as exc:
+            iam.create_service_linked_role(AWSServiceName=principal, CustomSuffix="testsuffix")
+        assert error(exc) == ("InvalidInput", 400, f"Custom suffix is not allowed for {principal}")
+    with pytest.raises(ClientError) as exc:
+        iam.create_service_linked_role(AWSServiceName=principal)
+    assert error(exc) == (
+        "InvalidInput",
+        400,
+        f"Service role name {name} has been taken in this account, please try a different suffix.",
+    )

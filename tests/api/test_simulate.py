@@ -252,11 +252,11 @@ def test_simulate_principal_policy_names_where_statements_come_from(
         ]
 
     assert by_action["s3:PutObject"]["EvalDecision"] == "allowed"
-    assert ("own", "user") in sources("s3:PutObject")
+    assert ("user_alice_own", "IAM Policy") in sources("s3:PutObject")
     assert by_action["s3:GetObject"]["EvalDecision"] == "allowed"
-    assert ("AmazonS3ReadOnlyAccess", "aws-managed") in sources("s3:GetObject")
+    assert ("AmazonS3ReadOnlyAccess", "IAM Policy") in sources("s3:GetObject")
     assert by_action["s3:DeleteBucket"]["EvalDecision"] == "explicitDeny"
-    assert sources("s3:DeleteBucket") == [("own", "user")]
+    assert sources("s3:DeleteBucket") == [("user_alice_own", "IAM Policy")]
     # Allowed by the group's customer managed policy, but outside the boundary.
     send = by_action["sqs:SendMessage"]
     assert send["EvalDecision"] == "implicitDeny"
@@ -271,7 +271,7 @@ def test_simulate_principal_policy_names_where_statements_come_from(
         ],
     )["EvaluationResults"][0]
     assert wider["EvalDecision"] == "allowed"
-    assert ("sqs-send", "user-managed") in [
+    assert ("sqs-send", "IAM Policy") in [
         (m["SourcePolicyId"], m["SourcePolicyType"]) for m in wider["MatchedStatements"]
     ]
 
@@ -312,7 +312,7 @@ def test_simulate_principal_policy_decides_as_the_cli_does(iam: Any, account: Cr
     assert essence(online) == essence(cli)
     publish = next(r for r in online if r["EvalActionName"] == "sns:Publish")
     assert [(m["SourcePolicyId"], m["SourcePolicyType"]) for m in publish["MatchedStatements"]] == [
-        ("PolicyInputList.1", "none")
+        ("PolicyInputList.1", "IAM Policy")
     ]
 
 
@@ -348,8 +348,8 @@ def test_roles_and_groups_as_policy_sources(iam: Any, account: Credentials) -> N
         "EvaluationResults"
     ]
     assert result["EvalDecision"] == "allowed"
-    assert result["MatchedStatements"][0]["SourcePolicyType"] == "role"
-    assert result["MatchedStatements"][0]["SourcePolicyId"] == "p"
+    assert result["MatchedStatements"][0]["SourcePolicyType"] == "IAM Policy"
+    assert result["MatchedStatements"][0]["SourcePolicyId"] == "role_worker_p"
 
     iam.create_group(GroupName="ops")
     iam.put_group_policy(
@@ -362,7 +362,8 @@ def test_roles_and_groups_as_policy_sources(iam: Any, account: Credentials) -> N
         PolicySourceArn=group_arn, ActionNames=["ec2:StopInstances"]
     )["EvaluationResults"]
     assert result["EvalDecision"] == "allowed"
-    assert result["MatchedStatements"][0]["SourcePolicyType"] == "group"
+    assert result["MatchedStatements"][0]["SourcePolicyType"] == "IAM Policy"
+    assert result["MatchedStatements"][0]["SourcePolicyId"] == "group_ops_ops-policy"
 
     public = doc({"Effect": "Allow", "Principal": "*", "Action": "ec2:*", "Resource": "*"})
     with pytest.raises(ClientError) as raised:
@@ -540,3 +541,76 @@ def test_get_context_keys_for_principal_policy(iam: Any, account: Credentials) -
             PolicySourceArn=f"arn:aws:iam::{account.account_id}:role/none"
         )
     assert raised.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+@pytest.mark.parametrize("kind", ["user", "group", "role"])
+def test_simulate_principal_policy_answers_as_aws_recorded(iam: Any, kind: str) -> None:
+    # The call and the answer AWS gave for it (LocalStack's AWS-validated snapshot of
+    # test_simulate_principle_policy): positions, the policy type, the empty details.
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": {"Sid": "", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+        }
+    )
+    arn = iam.create_policy(PolicyName="put", PolicyDocument=text)["Policy"]["Arn"]
+    if kind == "user":
+        source = iam.create_user(UserName="someone")["User"]["Arn"]
+        iam.attach_user_policy(UserName="someone", PolicyArn=arn)
+    elif kind == "group":
+        source = iam.create_group(GroupName="team")["Group"]["Arn"]
+        iam.attach_group_policy(GroupName="team", PolicyArn=arn)
+    else:
+        source = iam.create_role(
+            RoleName="worker",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": {
+                        "Sid": "",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "apigateway.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    },
+                }
+            ),
+        )["Role"]["Arn"]
+        iam.attach_role_policy(RoleName="worker", PolicyArn=arn)
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=source,
+        ActionNames=["s3:PutObject", "s3:GetObjectVersion"],
+        ResourceArns=["arn:aws:s3:::bucket"],
+    )["EvaluationResults"]
+    matched = [
+        {
+            "SourcePolicyId": "put",
+            "SourcePolicyType": "IAM Policy",
+            "StartPosition": {"Line": 1, "Column": 41},
+            "EndPosition": {"Line": 1, "Column": 113},
+        }
+    ]
+    expected = []
+    for action, decision, statements in [
+        ("s3:PutObject", "allowed", matched),
+        ("s3:GetObjectVersion", "implicitDeny", []),
+    ]:
+        expected.append(
+            {
+                "EvalActionName": action,
+                "EvalDecision": decision,
+                "EvalDecisionDetails": {},
+                "EvalResourceName": "arn:aws:s3:::bucket",
+                "MatchedStatements": statements,
+                "MissingContextValues": [],
+                "OrganizationsDecisionDetail": {"AllowedByOrganizations": True},
+                "ResourceSpecificResults": [
+                    {
+                        "EvalResourceDecision": decision,
+                        "EvalResourceName": "arn:aws:s3:::bucket",
+                        "MatchedStatements": statements,
+                        "MissingContextValues": [],
+                    }
+                ],
+            }
+        )
+    assert results == expected

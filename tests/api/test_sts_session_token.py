@@ -104,6 +104,7 @@ def test_get_federation_token_intersects_the_users_policies(
         "FederatedUserId": f"{acct}:carol",
         "Arn": f"arn:aws:sts::{acct}:federated-user/carol",
     }
+    assert bare["PackedPolicySize"] == 0  # AWS reports it even with nothing packed
     session = creds(bare, acct)
     me = iamd_server.client("sts", session).get_caller_identity()
     assert me == {

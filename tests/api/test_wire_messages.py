@@ -22,6 +22,11 @@ UNKNOWN_FIELD = json.dumps(
 
 Call = Callable[[Any, Any], Any]
 
+INVALID_PATH = (
+    "The specified value for path is invalid. It must begin and end with / and contain only "
+    "alphanumeric characters and/or / characters."
+)
+
 
 def _fifty_one_tags(iam: Any, sts: Any) -> None:
     iam.tag_user(UserName="u", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
@@ -212,6 +217,64 @@ CASES: list[tuple[str, Call, str, int, str]] = [
         "Custom suffix is not allowed for ecs.amazonaws.com",
     ),
     (
+        "a resource with a partition and nothing else",
+        lambda iam, sts: iam.create_policy(
+            PolicyName="p",
+            PolicyDocument=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
+                '"Resource":"arn:aws"}]}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        "Resource vendor must be fully qualified and cannot contain regexes.",
+    ),
+    (
+        "a resource with colons that is no ARN",
+        lambda iam, sts: iam.create_policy(
+            PolicyName="p",
+            PolicyDocument=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
+                '"Resource":"a:b:cadfsdf"}]}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        'Partition "b" is not valid for resource "arn:b:cadfsdf:*:*:*".',
+    ),
+    (
+        "a virtual MFA device path without slashes",
+        lambda iam, sts: iam.create_virtual_mfa_device(Path="test", VirtualMFADeviceName="d"),
+        "ValidationError",
+        400,
+        INVALID_PATH,
+    ),
+    (
+        "a virtual MFA device path with an empty segment",
+        lambda iam, sts: iam.create_virtual_mfa_device(
+            Path="/test//test/", VirtualMFADeviceName="d"
+        ),
+        "ValidationError",
+        400,
+        INVALID_PATH,
+    ),
+    (
+        "an IAM resource that is no IAM resource type",
+        lambda iam, sts: iam.put_user_policy(
+            UserName="u",
+            PolicyName="p",
+            PolicyDocument=(
+                '{"Version":"2012-10-17","Statement":{"Effect":"Allow",'
+                '"Action":"s3:ListBucket","Resource":"arn:aws:iam:::example_bucket"}}'
+            ),
+        ),
+        "MalformedPolicyDocument",
+        400,
+        'IAM resource path must either be "*", root, or start with user/, federated-user/, '
+        "role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, "
+        "saml-provider/, oidc-provider/, report/, access-report/.",
+    ),
+    (
         "AssumeRole with the role ARN nothing-valid-in-here",
         lambda iam, sts: sts.assume_role(
             RoleArn="nothing-valid-in-here", RoleSessionName="Session1"
@@ -323,3 +386,58 @@ def test_an_instance_profile_without_tags_has_an_empty_list(iam: Any) -> None:
     iam.create_instance_profile(InstanceProfileName="bare")
     got = iam.get_instance_profile(InstanceProfileName="bare")["InstanceProfile"]
     assert got["Tags"] == []
+
+
+def test_iam_resources_of_a_known_type_or_root_are_accepted(iam: Any, account: Credentials) -> None:
+    resources = [
+        f"arn:aws:iam::{account.account_id}:root",
+        "arn:aws:iam::*:*",
+        "arn:aws:iam::*:role/aws-service-role/*",
+        "arn:aws:iam::*:access-report/*",
+    ]
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": resources}],
+        }
+    )
+    iam.create_policy(PolicyName="known-types", PolicyDocument=document)
+
+
+def test_a_virtual_mfa_device_path_that_is_well_formed_is_kept(iam: Any) -> None:
+    serial = iam.create_virtual_mfa_device(Path="/team/a/", VirtualMFADeviceName="d")[
+        "VirtualMFADevice"
+    ]["SerialNumber"]
+    assert serial.endswith(":mfa/team/a/d")
+    with pytest.raises(ClientError) as error:
+        iam.create_virtual_mfa_device(Path="/" + "a" * 600 + "/", VirtualMFADeviceName="e")
+    assert error.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value at 'path' failed to satisfy constraint: "
+        "Member must have length less than or equal to 512"
+    )
+
+
+def test_get_policy_without_tags_has_an_empty_list(iam: Any) -> None:
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }
+    )
+    created = iam.create_policy(PolicyName="bare", PolicyDocument=document)["Policy"]
+    assert "Tags" not in created  # CreatePolicy shows tags only when given, as AWS does
+    got = iam.get_policy(PolicyArn=created["Arn"])["Policy"]
+    assert got["Tags"] == []
+    assert sorted(got) == [
+        "Arn",
+        "AttachmentCount",
+        "CreateDate",
+        "DefaultVersionId",
+        "IsAttachable",
+        "Path",
+        "PermissionsBoundaryUsageCount",
+        "PolicyId",
+        "PolicyName",
+        "Tags",
+        "UpdateDate",
+    ]

@@ -232,5 +232,8 @@ def test_statement_positions_frame_each_statement(
     policy = parse_policy(text, kind)
     expected = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
     for statement, written in zip(policy.statements, expected, strict=True):
+        # AWS's StartPosition is just past the opening brace; EndPosition just past the
+        # closing one.
         start, end = _offset(text, statement.start), _offset(text, statement.end)
-        assert json.loads(text[start:end]) == written
+        assert text[start - 1] == "{"
+        assert json.loads(text[start - 1 : end]) == written

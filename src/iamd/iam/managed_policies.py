@@ -119,7 +119,9 @@ def counted_shape(conn: Connection, account_id: str, policy: ManagedPolicy) -> d
     attached = len(store.attachments_of_policy(conn, account_id, policy.arn))
     boundaries = len(store.boundary_users(conn, account_id, policy.arn))
     tags = tag_store.get_tags(conn, "policy", policy.policy_id)
-    return policy_shape(policy, attached, boundaries, tags=tags, description=True)
+    shape = policy_shape(policy, attached, boundaries, tags=tags, description=True)
+    shape.setdefault("Tags", [])  # [] when none, as AWS answers GetPolicy
+    return shape
 
 
 # --- operations ------------------------------------------------------------------------

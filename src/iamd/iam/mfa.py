@@ -100,6 +100,8 @@ def _device_target(ctx: OperationContext, params: Params) -> Target:
 
 def _create_target(ctx: OperationContext, params: Params) -> Target:
     path = params.get("Path") or "/"
+    # A malformed path is refused before authorization, as the model's checks are.
+    naming.check_device_path(path)
     serial = serial_number(ctx.account_id, path, params["VirtualMFADeviceName"])
     return Target(serial, account=ctx.account_id)
 
@@ -122,8 +124,7 @@ def qr_code_png(uri: str) -> bytes:
 @operation("iam", "CreateVirtualMFADevice", target=_create_target, request_context=_tag_context)
 def create_virtual_mfa_device(ctx: OperationContext, params: Params) -> Result:
     name: str = params["VirtualMFADeviceName"]
-    path: str = params.get("Path") or "/"
-    naming.check_path(path)
+    path: str = params.get("Path") or "/"  # checked by _create_target
     naming.raise_violations(naming.length_violations(name, "virtualMFADeviceName", 1, 226))
     tags = tagging.parse_tags(params.get("Tags"))
     serial = serial_number(ctx.account_id, path, name)

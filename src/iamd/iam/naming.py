@@ -185,6 +185,20 @@ def check_path(path: str, member: str = "path") -> None:
     raise_violations(path_violations(path, member))
 
 
+INVALID_PATH = (
+    "The specified value for path is invalid. It must begin and end with / and contain "
+    "only alphanumeric characters and/or / characters."
+)
+
+
+def check_device_path(path: str) -> None:
+    """A virtual MFA device's path: AWS answers a malformed one (no leading or trailing
+    slash, an empty segment) in a sentence of its own, not the model's pattern message."""
+    if _PATH.fullmatch(path) is None or "//" in path:
+        raise ValidationError(INVALID_PATH)
+    check_path(path)
+
+
 # --- lookups ------------------------------------------------------------------------------
 
 # Statements built once per table: building a statement and its cache key costs

@@ -235,7 +235,11 @@ def create_role(ctx: OperationContext, params: Params) -> Result:
     naming.count_created(ctx.db, ROLE, ctx.account_id, ctx.settings.quotas)
     tagging.apply_tags(ctx.db, ROLE_TAGS, role.role_id, tags, ctx.settings.quotas.tags_per_entity)
     # Its principals were resolved just now, so the document displays as submitted.
-    return {"Role": role_result(ctx, role, document=trust_policy.text, tag_pairs=dict(tags))}
+    created = role_result(ctx, role, document=trust_policy.text, tag_pairs=dict(tags))
+    if params.get("MaxSessionDuration") is None:
+        # AWS's CreateRole leaves out the default it applied (GetRole shows it).
+        del created["MaxSessionDuration"]
+    return {"Role": created}
 
 
 @operation("iam", "GetRole", target=role_target)

@@ -8,9 +8,11 @@ group's) plus PolicyInputList, with the entity's permissions boundary unless
 PermissionsBoundaryPolicyInputList replaces it. ``sts:AssumeRole*`` on a role ARN is
 decided with the role's trust policy, as AssumeRole is.
 
-MatchedStatements name inline policies by their name and managed policies by their name,
-typed ``user``/``group``/``role`` and ``aws-managed``/``user-managed`` as AWS's
-PolicySourceType says; input policies are ``PolicyInputList.N``, typed ``none``.
+MatchedStatements name policies as AWS's answers do: an inline policy
+``KIND_ENTITY_POLICY`` (``role_web_read``: recorded for a role; a user's and a group's
+follow the same form), a managed policy by its name, input policies
+``PolicyInputList.N``; every one typed ``IAM Policy``, as AWS answers, not one of the
+PolicySourceType values its documentation lists.
 
 The simulated caller is the user ``CallerArn`` names, else the source user; for a role,
 a session of it; for a group, a placeholder user of the account. ``CallerArn`` is
@@ -43,6 +45,7 @@ from iamd.policy import (
     user,
 )
 from iamd.policy.simulate import (
+    IAM_POLICY,
     Simulation,
     SimulationInputError,
     compile_resource_policy,
@@ -58,7 +61,6 @@ from iamd.store.users import user_from_row
 SIMULATED_SESSION = "SimulatePrincipalPolicy"
 PLACEHOLDER_USER = "simulated-caller"
 _KINDS = {"user": naming.USER, "group": naming.GROUP, "role": naming.ROLE}
-_AWS_ACCOUNT = "aws"
 
 
 @dataclass(slots=True)
@@ -137,7 +139,8 @@ def load_source(ctx: OperationContext, arn_text: str) -> Source:
 
 def _add_entity(conn: Connection, source: Source, kind: str, entity_id: str, name: str) -> None:
     for policy_name, text in policy_store.inline_documents(conn, kind, entity_id).items():
-        _add(source, f"{kind}/{name}/{policy_name}", (policy_name, kind), text)
+        shown = (f"{kind}_{name}_{policy_name}", IAM_POLICY)
+        _add(source, f"{kind}/{name}/{policy_name}", shown, text)
     arns = policy_store.attached_arns(conn, kind, entity_id)
     documents = policy_store.default_documents(conn, arns)
     for arn in arns:
@@ -146,9 +149,9 @@ def _add_entity(conn: Connection, source: Source, kind: str, entity_id: str, nam
 
 
 def _managed_source(arn: str) -> tuple[str, str]:
-    parsed = parse_arn(arn)
-    owner = parsed.account if parsed is not None else ""
-    return arn.rsplit("/", 1)[-1], "aws-managed" if owner == _AWS_ACCOUNT else "user-managed"
+    # AWS managed and customer managed alike (AWS's answers name AdministratorAccess and a
+    # customer's policy so), not the documented "aws-managed"/"user-managed".
+    return arn.rsplit("/", 1)[-1], IAM_POLICY
 
 
 def _add(source: Source, policy_id: str, shown: tuple[str, str], text: str) -> None:

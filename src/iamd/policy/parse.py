@@ -169,10 +169,12 @@ def _conditions(value: Any) -> tuple[ConditionClause, ...]:
 def statement_spans(text: str) -> list[tuple[Position, Position]]:
     """Where each statement object stands in ``text``: (start, end) per statement.
 
-    Start is the opening brace; end is just past the closing brace. Lines and columns
-    are 1-based. Only called on text that ``json`` has already accepted (and whose
-    keys are distinct): the top-level object is walked key by key, and ``json``'s own
-    scanner steps over each value and each statement, returning where it ends.
+    Start is just past the opening brace, end just past the closing brace, as AWS's
+    simulator reports them (a statement at offsets 39..111 of a one-line document is
+    StartPosition column 41, EndPosition column 113). Lines and columns are 1-based.
+    Only called on text that ``json`` has already accepted (and whose keys are distinct):
+    the top-level object is walked key by key, and ``json``'s own scanner steps over each
+    value and each statement, returning where it ends.
     """
     i = _skip(text, 0)
     if text[i] != "{":
@@ -182,7 +184,7 @@ def statement_spans(text: str) -> list[tuple[Position, Position]]:
         key, i = _scan(text, i)
         i = _skip(text, _skip(text, i) + 1)  # past the colon
         if key == "Statement":
-            return [(_position(text, a), _position(text, b)) for a, b in _objects(text, i)]
+            return [(_position(text, a + 1), _position(text, b)) for a, b in _objects(text, i)]
         i = _skip(text, _scan(text, i)[1])
         if text[i] == ",":
             i = _skip(text, i + 1)

@@ -22,8 +22,11 @@ from iamd.policy.evaluate import evaluate
 from iamd.policy.parse import parse_policy
 from iamd.policy.request import Principal, Request, root, user
 
+# The SourcePolicyType AWS's simulator answers for an identity policy, whatever its origin
+# (inline, managed, PolicyInputList): not one of the values its documentation lists.
+IAM_POLICY = "IAM Policy"
 # Where AWS's simulator reports a statement came from, for custom policies.
-_SOURCE_TYPE = {PolicyType.RESOURCE: "resource"}
+_SOURCE_TYPE = {PolicyType.IDENTITY: IAM_POLICY, PolicyType.RESOURCE: "resource"}
 DEFAULT_ACCOUNT = "123456789012"
 
 
@@ -77,10 +80,10 @@ class Simulation:
     """Who is simulated, with which policies.
 
     ``sources`` maps a compiled policy's id to the SourcePolicyId and SourcePolicyType
-    the response shows (``user``, ``group``, ``role``, ``aws-managed``, ``user-managed``);
-    policies not in it show their own id, typed ``none`` (``resource`` for resource
-    policies). ``trust_policy(arn)`` returns a role's trust policy, when the simulation
-    can see the role (the server's SimulatePrincipalPolicy).
+    the response shows (``IAM Policy``, as AWS answers); policies not in it show their
+    own id, typed ``IAM Policy`` for identity policies, ``resource`` for resource
+    policies, ``none`` otherwise. ``trust_policy(arn)`` returns a role's trust policy,
+    when the simulation can see the role (the server's SimulatePrincipalPolicy).
     """
 
     principal: Principal
@@ -139,6 +142,8 @@ def run_simulation(simulation: Simulation, params: Mapping[str, Any]) -> list[di
             result["MissingContextValues"] = [
                 spelled.get(k, k) for k in result["MissingContextValues"]
             ]
+            if "ResourceArns" in params:
+                result["ResourceSpecificResults"] = [resource_specific_result(result)]
             results.append(result)
     return results
 
@@ -233,12 +238,27 @@ def evaluation_result(
         "EvalDecision": evaluation.decision.value,
         "MatchedStatements": [matched_statement(ref, sources) for ref in evaluation.matched],
         "MissingContextValues": list(evaluation.missing_context_keys),
+        # AWS sends both even when nothing else is to be said (answers recorded from AWS).
+        "EvalDecisionDetails": {},
+        "OrganizationsDecisionDetail": {
+            "AllowedByOrganizations": evaluation.denied_by is not PolicyType.SCP
+        },
     }
     if has_boundary:
         result["PermissionsBoundaryDecisionDetail"] = {
             "AllowedByPermissionsBoundary": evaluation.denied_by is not PolicyType.BOUNDARY
         }
     return result
+
+
+def resource_specific_result(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The ResourceSpecificResults entry AWS repeats for a resource named in ResourceArns."""
+    return {
+        "EvalResourceName": result["EvalResourceName"],
+        "EvalResourceDecision": result["EvalDecision"],
+        "MatchedStatements": result["MatchedStatements"],
+        "MissingContextValues": result["MissingContextValues"],
+    }
 
 
 def matched_statement(

@@ -58,6 +58,28 @@ NOT_FOR_ORG_POLICY_TYPE = (
 )
 TRUST_ACTIONS = "AssumeRole policy may only specify STS AssumeRole actions."
 RESOURCE_VENDOR = "Resource vendor must be fully qualified and cannot contain regexes."
+# What an IAM resource may start with, and AWS's sentence for one that starts otherwise
+# (as AWS answered PutRolePolicy, word for word).
+IAM_RESOURCE_STARTS = (
+    "user/",
+    "federated-user/",
+    "role/",
+    "group/",
+    "instance-profile/",
+    "mfa/",
+    "server-certificate/",
+    "policy/",
+    "sms-mfa/",
+    "saml-provider/",
+    "oidc-provider/",
+    "report/",
+    "access-report/",
+)
+IAM_RESOURCE_PATH = (
+    'IAM resource path must either be "*", root, or start with '
+    + ", ".join(IAM_RESOURCE_STARTS)
+    + "."
+)
 
 TOP_LEVEL_KEYS = ("Version", "Id", "Statement")
 STATEMENT_KEYS = (
@@ -276,6 +298,8 @@ def check_resource(resource: str) -> list[str]:
         return []
     if arn.service == "iam" and arn.region:
         return [f"IAM resource {resource} cannot contain region information."]
+    if arn.service == "iam" and not _is_iam_resource(arn.resource):
+        return [IAM_RESOURCE_PATH]
     # An S3 access point names its region and account; a bucket or object names neither.
     if (
         arn.service == "s3"
@@ -284,6 +308,10 @@ def check_resource(resource: str) -> list[str]:
     ):
         return [f"Resource {resource} can not contain region information."]
     return []
+
+
+def _is_iam_resource(resource: str) -> bool:
+    return resource in ("*", "root") or resource.startswith(IAM_RESOURCE_STARTS)
 
 
 def _check_principals(statement: dict[str, Any], kind: PolicyKind) -> list[str]:

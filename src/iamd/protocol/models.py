@@ -44,12 +44,17 @@ class Operation:
 
     @functools.cached_property
     def validator(self) -> Validator:
-        from iamd.protocol.validate import QUIET_SERVICES, compile_input_validator
+        from iamd.protocol.validate import (
+            PATTERNS_LEFT_TO_OPERATION,
+            QUIET_SERVICES,
+            compile_input_validator,
+        )
 
         return compile_input_validator(
             self._model.input_shape,
             self.service.memo("validator"),
             quiet=self.service.name in QUIET_SERVICES,
+            unpatterned=PATTERNS_LEFT_TO_OPERATION.get((self.service.name, self.name), frozenset()),
         )
 
     @functools.cached_property

@@ -106,22 +106,43 @@ def _member_path(name: str) -> str:
 # satisfy constraint: Member must satisfy enum value set"); STS still does.
 QUIET_SERVICES = frozenset({"iam"})
 
+# Members whose model pattern AWS does not report in the model's words: the operation checks
+# them and answers with a sentence of its own (CreateVirtualMFADevice's Path: "The specified
+# value for path is invalid. ..."). Their other constraints are checked as usual.
+PATTERNS_LEFT_TO_OPERATION: dict[tuple[str, str], frozenset[str]] = {
+    ("iam", "CreateVirtualMFADevice"): frozenset({"Path"}),
+}
+
 
 def compile_input_validator(
-    shape: Any, memo: dict[tuple[str, str], Any] | None = None, *, quiet: bool = False
+    shape: Any,
+    memo: dict[tuple[str, str], Any] | None = None,
+    *,
+    quiet: bool = False,
+    unpatterned: frozenset[str] = frozenset(),
 ) -> Validator:
     """The validator for an operation's input shape (None: nothing to check); ``memo``
     shares compiled shapes between the operations of one service; ``quiet``: messages
-    show no values (and no enum's members), as IAM's."""
+    show no values (and no enum's members), as IAM's; ``unpatterned``: members of the
+    input whose pattern is left to the operation (a private memo then keeps the shared
+    one free of these laxer checkers)."""
     if shape is None:
         return lambda value, path, out: None
-    return _Compiler(memo, quiet).build(shape)
+    if unpatterned:
+        memo = None
+    return _Compiler(memo, quiet, unpatterned).build(shape)
 
 
 class _Compiler(ShapeCompiler[Validator]):
-    def __init__(self, memo: dict[tuple[str, str], Any] | None, quiet: bool) -> None:
+    def __init__(
+        self,
+        memo: dict[tuple[str, str], Any] | None,
+        quiet: bool,
+        unpatterned: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(memo)
         self._quiet = quiet
+        self._unpatterned = unpatterned
 
     def _scalar(self, shape: Any) -> Validator:
         return _scalar(shape, self._quiet)
@@ -158,7 +179,10 @@ class _Compiler(ShapeCompiler[Validator]):
             lines.append("    set_count = 0")
         for index, (name, member) in enumerate(shape.members.items()):
             member_path = _member_path(name)
-            namespace[f"c{index}"] = self.build(member)
+            lax = name in self._unpatterned and member.type_name == "string"
+            namespace[f"c{index}"] = (
+                _scalar(member, self._quiet, pattern=False) if lax else self.build(member)
+            )
             where = f"(path + {'.' + member_path!r}) if path else {member_path!r}"
             lines.append(f"    v = get({name!r})")
             lines.append("    if v is None:")
@@ -169,7 +193,7 @@ class _Compiler(ShapeCompiler[Validator]):
             lines.append("    else:")
             if is_union:
                 lines.append("        set_count += 1")
-            accept = _inline_accept(member, index, namespace)
+            accept = None if lax else _inline_accept(member, index, namespace)
             if accept is None:
                 lines.append(f"        c{index}(v, {where}, out)")
             else:
@@ -342,7 +366,7 @@ _SCALARS: dict[str, tuple[str, tuple[type, ...]]] = {
 }
 
 
-def _scalar(shape: Any, quiet: bool = False) -> Validator:
+def _scalar(shape: Any, quiet: bool = False, *, pattern: bool = True) -> Validator:
     kind = shape.type_name
     if kind not in _SCALARS:
         raise ValueError(f"unsupported shape type `{kind}` in shape {shape.name}")
@@ -350,7 +374,7 @@ def _scalar(shape: Any, quiet: bool = False) -> Validator:
     refuse_bool = kind != "boolean"
     meta = shape.metadata
     sensitive = quiet or bool(meta.get("sensitive"))
-    pattern_text: str | None = meta.get("pattern") if kind == "string" else None
+    pattern_text: str | None = meta.get("pattern") if kind == "string" and pattern else None
     regex = compile_java_pattern(pattern_text) if pattern_text is not None else None
     low: float | None = meta.get("min")
     high: float | None = meta.get("max")

@@ -63,10 +63,10 @@ def get_federation_token(ctx: OperationContext, params: Params) -> Result:
         has_policy=True,  # no policy passed: a session that may do nothing
         tags=tags,
     )
-    result: Result = {
+    # Unlike AssumeRole, GetFederationToken reports PackedPolicySize even when nothing was
+    # packed (0), as AWS answers.
+    return {
         "Credentials": issue(ctx, claims).as_output(),
         "FederatedUser": {"FederatedUserId": f"{ctx.account_id}:{name}", "Arn": arn},
+        "PackedPolicySize": packed,
     }
-    if policies.passed or tags:
-        result["PackedPolicySize"] = packed
-    return result

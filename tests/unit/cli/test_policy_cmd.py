@@ -136,8 +136,8 @@ def test_simulate_prints_aws_evaluation_results() -> None:
     assert get["MatchedStatements"] == [
         {
             "SourcePolicyId": "PolicyInputList.1",
-            "SourcePolicyType": "none",
-            "StartPosition": {"Line": 10, "Column": 5},
+            "SourcePolicyType": "IAM Policy",
+            "StartPosition": {"Line": 10, "Column": 6},
             "EndPosition": {"Line": 20, "Column": 6},
         }
     ]

@@ -64,11 +64,11 @@ def test_linked_roles_name_their_aws_managed_policies() -> None:
         assert role.policy_arn == f"arn:aws:iam::aws:policy/aws-service-role/{name}"
 
 
-def test_only_auto_scaling_and_lex_v2_allow_a_custom_suffix() -> None:
+def test_only_auto_scaling_connect_and_lex_v2_allow_a_custom_suffix() -> None:
     allowed = {
         s.principal for s in catalog().linked() if s.linked_role and s.linked_role.custom_suffix
     }
-    assert allowed == {"autoscaling.amazonaws.com", "lexv2.amazonaws.com"}
+    assert allowed == {"autoscaling.amazonaws.com", "connect.amazonaws.com", "lexv2.amazonaws.com"}
 
 
 @pytest.mark.parametrize("service", catalog().linked(), ids=lambda s: s.principal)

@@ -226,3 +226,22 @@ def test_map_null_values_and_non_maps() -> None:
     assert find_violations(UNION, "Pick", {"Limits": ["Items"]}) == [
         "Value '[Items]' at 'limits' failed to satisfy constraint: Member must be a map"
     ]
+
+
+def test_a_pattern_left_to_the_operation_is_not_checked_there_alone() -> None:
+    # CreateVirtualMFADevice's Path pattern is the operation's to word; its length is not,
+    # and the same shape keeps its pattern in every other operation.
+    assert (
+        find_violations("iam", "CreateVirtualMFADevice", {"VirtualMFADeviceName": "d", "Path": "x"})
+        == []
+    )
+    assert find_violations(
+        "iam", "CreateVirtualMFADevice", {"VirtualMFADeviceName": "d", "Path": "/" + "a" * 600}
+    ) == [
+        "Value at 'path' failed to satisfy constraint: Member must have length less than or "
+        "equal to 512"
+    ]
+    assert find_violations("iam", "CreateUser", {"UserName": "u", "Path": "x"}) == [
+        "Value at 'path' failed to satisfy constraint: Member must satisfy regular expression "
+        "pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"
+    ]
