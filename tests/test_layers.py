@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "authz": {"policy", "model", "store", "errors", "config", "clock", "operations"},
     "iam": {"policy", "model", "store", "operations", *SHARED},
     "sts": {"policy", "model", "store", "operations", "iam", *SHARED},
+    "rolesanywhere": {"policy", "model", "store", "operations", "sts", *SHARED},
     "server": {"*"},
     "cli": {"*"},
 }

@@ -51,10 +51,10 @@ from iamd.protocol.xml_serializer import CONTENT_TYPE, serialize_result
 
 __all__ = [
     "CONTENT_TYPE",
+    "REST_SERVICE_VERSIONS",
     "SERVICE_VERSIONS",
     "Operation",
     "ParsedRequest",
-    "REST_SERVICE_VERSIONS",
     "RestOperation",
     "RestService",
     "Service",

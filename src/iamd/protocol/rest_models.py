@@ -88,8 +88,7 @@ class RestService:
         self.api_version: str = model.api_version
         self.validator_memo: dict[tuple[str, str], Any] = {}
         self.operations: dict[str, RestOperation] = {
-            name: RestOperation(self, model.operation_model(name))
-            for name in model.operation_names
+            name: RestOperation(self, model.operation_model(name)) for name in model.operation_names
         }
         # Literal templates first: ``/profiles`` must never be read as a label's value.
         self._routes = sorted(self.operations.values(), key=lambda op: (len(op.labels), op.name))

@@ -6,7 +6,8 @@ The stack, outermost first (``build_app`` is the one place that says so)::
     RequestIds      a uuid4 per HTTP request, in scope["iamd.request_id"]
     Router          /healthz -> health; / -> QueryEndpoint; /authorize -> AuthorizeEndpoint;
                     /verify-credential -> VerifyEndpoint
-                    (JSON in and out); anything else -> NotFound
+                    (JSON in and out); a REST-JSON service's path (Roles Anywhere:
+                    /profiles, /sessions...) -> RestEndpoint; anything else -> NotFound
     QueryEndpoint   body (capped) -> pairs -> Pipeline -> XML; every error through
                     errors.error_response, the single error handler
 
@@ -27,6 +28,7 @@ from iamd.protocol import CONTENT_TYPE
 from iamd.server import errors, forms, routing
 from iamd.server.authorize_endpoint import AuthorizeEndpoint
 from iamd.server.pipeline import Exchange, Peer, Pipeline
+from iamd.server.rest_endpoint import RestEndpoint
 from iamd.server.runtime import Runtime, open_runtime
 from iamd.server.verify_endpoint import VerifyEndpoint
 
@@ -102,11 +104,16 @@ class QueryEndpoint:
 
 class Router:
     def __init__(
-        self, query: ASGIApp, authorize: ASGIApp | None = None, verify: ASGIApp | None = None
+        self,
+        query: ASGIApp,
+        authorize: ASGIApp | None = None,
+        verify: ASGIApp | None = None,
+        rest: RestEndpoint | None = None,
     ) -> None:
         self.query = query
         self.authorize = authorize
         self.verify = verify
+        self.rest = rest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = routing.endpoint_for(scope["path"])
@@ -118,6 +125,8 @@ class Router:
             await self.authorize(scope, receive, send)
         elif endpoint is routing.Endpoint.VERIFY and self.verify is not None:
             await self.verify(scope, receive, send)
+        elif self.rest is not None and (rest := self._rest_service(scope)) is not None:
+            await self.rest(scope, receive, send, rest)
         else:
             rid = scope[REQUEST_ID]
             status, raw, body = errors.error_response(
@@ -125,6 +134,14 @@ class Router:
             )
             headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw]
             await send_response(send, status, headers, body)
+
+    @staticmethod
+    def _rest_service(scope: Scope) -> str | None:
+        if routing.endpoint_for(scope["path"]) is not routing.Endpoint.NOT_FOUND:
+            return None
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        path = raw_path.decode("latin-1").partition("?")[0]
+        return routing.rest_service_for(path, scope["headers"])
 
 
 class RequestIds:
@@ -177,7 +194,12 @@ class IamdApp:
 
 def build_app(runtime: Runtime) -> IamdApp:
     """The middleware stack, outermost first, in this one place."""
-    router = Router(QueryEndpoint(runtime), AuthorizeEndpoint(runtime), VerifyEndpoint(runtime))
+    router = Router(
+        QueryEndpoint(runtime),
+        AuthorizeEndpoint(runtime),
+        VerifyEndpoint(runtime),
+        RestEndpoint(runtime),
+    )
     stack = ServerErrors(RequestIds(router))
     return IamdApp(runtime, stack)
 

@@ -1,4 +1,5 @@
-"""Find every operation: import each module of ``iamd.iam`` and ``iamd.sts``.
+"""Find every operation: import each module of ``iamd.iam``, ``iamd.sts`` and
+``iamd.rolesanywhere``.
 
 Operation modules register themselves with ``@iamd.operations.operation`` when imported,
 so a new module under ``src/iamd/iam/`` (or a subpackage) is served without anyone
@@ -12,9 +13,10 @@ import pkgutil
 from types import ModuleType
 
 import iamd.iam
+import iamd.rolesanywhere
 import iamd.sts
 
-PACKAGES: tuple[ModuleType, ...] = (iamd.iam, iamd.sts)
+PACKAGES: tuple[ModuleType, ...] = (iamd.iam, iamd.sts, iamd.rolesanywhere)
 
 
 def load_operations(packages: tuple[ModuleType, ...] = PACKAGES) -> list[str]:

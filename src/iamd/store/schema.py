@@ -483,3 +483,41 @@ credential_reports = Table(
     _ts("generated_at"),
     Column("content", Text, nullable=False),
 )
+
+# --- IAM Roles Anywhere (the rolesanywhere service) -----------------------------------
+# Trust anchors hold the CA bundle as submitted (PEM); profiles name the roles a session
+# may assume and what limits it (JSON lists of ARNs, the session policy as submitted).
+# Names are not unique (AWS allows duplicates); ids are UUIDs. Tags live in ``tags``
+# under the resource types ``ra-trust-anchor`` and ``ra-profile``.
+ra_trust_anchors = Table(
+    "ra_trust_anchors",
+    metadata,
+    Column("trust_anchor_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("source_type", String(32), nullable=False),
+    Column("certificate_data", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_trust_anchors_account", "account_id", "trust_anchor_id"),
+)
+
+ra_profiles = Table(
+    "ra_profiles",
+    metadata,
+    Column("profile_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("role_arns", Text, nullable=False),
+    Column("managed_policy_arns", Text, nullable=False),
+    Column("session_policy", Text, nullable=True),
+    Column("duration_seconds", Integer, nullable=False),
+    Column("require_instance_properties", Boolean, nullable=False),
+    Column("accept_role_session_name", Boolean, nullable=False),
+    Column("created_by", String(2048), nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_profiles_account", "account_id", "profile_id"),
+)

@@ -1,0 +1,61 @@
+"""IAM Roles Anywhere: trust anchors and profiles.
+
+Revision ID: 0007
+Revises: 0005 (to be rebased onto 0006_audit when both land on main)
+Create Date: 2026-12-04
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ra_trust_anchors",
+        sa.Column("trust_anchor_id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("source_type", sa.String(length=32), nullable=False),
+        sa.Column("certificate_data", sa.Text(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"]),
+        sa.PrimaryKeyConstraint("trust_anchor_id"),
+    )
+    op.create_index(
+        "ix_ra_trust_anchors_account", "ra_trust_anchors", ["account_id", "trust_anchor_id"]
+    )
+    op.create_table(
+        "ra_profiles",
+        sa.Column("profile_id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("role_arns", sa.Text(), nullable=False),
+        sa.Column("managed_policy_arns", sa.Text(), nullable=False),
+        sa.Column("session_policy", sa.Text(), nullable=True),
+        sa.Column("duration_seconds", sa.Integer(), nullable=False),
+        sa.Column("require_instance_properties", sa.Boolean(), nullable=False),
+        sa.Column("accept_role_session_name", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=2048), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"]),
+        sa.PrimaryKeyConstraint("profile_id"),
+    )
+    op.create_index("ix_ra_profiles_account", "ra_profiles", ["account_id", "profile_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ra_profiles_account", table_name="ra_profiles")
+    op.drop_table("ra_profiles")
+    op.drop_index("ix_ra_trust_anchors_account", table_name="ra_trust_anchors")
+    op.drop_table("ra_trust_anchors")

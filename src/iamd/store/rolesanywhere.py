@@ -1,0 +1,207 @@
+"""IAM Roles Anywhere's trust anchors and profiles: rows and the queries their operations need.
+
+No business rules: the operations validate and decide. Lists are pages in id order read
+from the ``(account_id, id)`` indexes, so a page costs the same however many there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, insert, select, update
+
+from iamd.store import schema
+from iamd.store.db import as_utc
+from iamd.store.pagination import Page, paginate
+
+_anchors = schema.ra_trust_anchors
+_profiles = schema.ra_profiles
+
+
+@dataclass(frozen=True, slots=True)
+class TrustAnchor:
+    trust_anchor_id: str
+    account_id: str
+    name: str
+    source_type: str
+    certificate_data: str
+    enabled: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    profile_id: str
+    account_id: str
+    name: str
+    enabled: bool
+    role_arns: tuple[str, ...]
+    managed_policy_arns: tuple[str, ...]
+    session_policy: str | None
+    duration_seconds: int
+    require_instance_properties: bool
+    accept_role_session_name: bool
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _anchor(row: Row[Any]) -> TrustAnchor:
+    return TrustAnchor(
+        trust_anchor_id=row.trust_anchor_id,
+        account_id=row.account_id,
+        name=row.name,
+        source_type=row.source_type,
+        certificate_data=row.certificate_data,
+        enabled=bool(row.enabled),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def _profile(row: Row[Any]) -> Profile:
+    return Profile(
+        profile_id=row.profile_id,
+        account_id=row.account_id,
+        name=row.name,
+        enabled=bool(row.enabled),
+        role_arns=tuple(json.loads(row.role_arns)),
+        managed_policy_arns=tuple(json.loads(row.managed_policy_arns)),
+        session_policy=row.session_policy,
+        duration_seconds=int(row.duration_seconds),
+        require_instance_properties=bool(row.require_instance_properties),
+        accept_role_session_name=bool(row.accept_role_session_name),
+        created_by=row.created_by,
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+# --- trust anchors ----------------------------------------------------------------------
+
+
+def insert_trust_anchor(conn: Connection, anchor: TrustAnchor) -> None:
+    conn.execute(
+        insert(_anchors).values(
+            trust_anchor_id=anchor.trust_anchor_id,
+            account_id=anchor.account_id,
+            name=anchor.name,
+            source_type=anchor.source_type,
+            certificate_data=anchor.certificate_data,
+            enabled=anchor.enabled,
+            created_at=anchor.created_at,
+            updated_at=anchor.updated_at,
+        )
+    )
+
+
+def get_trust_anchor(conn: Connection, account_id: str, anchor_id: str) -> TrustAnchor | None:
+    row = conn.execute(
+        select(_anchors).where(
+            _anchors.c.account_id == account_id, _anchors.c.trust_anchor_id == anchor_id
+        )
+    ).first()
+    return _anchor(row) if row is not None else None
+
+
+def update_trust_anchor(
+    conn: Connection, anchor_id: str, values: Mapping[str, object], now: dt.datetime
+) -> None:
+    """Set the columns in ``values`` (name, source_type, certificate_data, enabled)."""
+    conn.execute(
+        update(_anchors)
+        .where(_anchors.c.trust_anchor_id == anchor_id)
+        .values(**values, updated_at=now)
+    )
+
+
+def delete_trust_anchor(conn: Connection, anchor_id: str) -> None:
+    conn.execute(delete(_anchors).where(_anchors.c.trust_anchor_id == anchor_id))
+
+
+def list_trust_anchors(
+    conn: Connection, account_id: str, *, marker: str | None, max_items: int
+) -> Page[TrustAnchor]:
+    page = paginate(
+        conn,
+        select(_anchors).where(_anchors.c.account_id == account_id),
+        order_by=[_anchors.c.trust_anchor_id],
+        key=lambda row: [row.trust_anchor_id],
+        marker=marker,
+        max_items=max_items,
+    )
+    return Page(tuple(_anchor(row) for row in page.items), page.is_truncated, page.marker)
+
+
+# --- profiles ---------------------------------------------------------------------------
+
+
+def _profile_values(profile: Profile) -> dict[str, object]:
+    return {
+        "name": profile.name,
+        "enabled": profile.enabled,
+        "role_arns": json.dumps(list(profile.role_arns)),
+        "managed_policy_arns": json.dumps(list(profile.managed_policy_arns)),
+        "session_policy": profile.session_policy,
+        "duration_seconds": profile.duration_seconds,
+        "require_instance_properties": profile.require_instance_properties,
+        "accept_role_session_name": profile.accept_role_session_name,
+        "updated_at": profile.updated_at,
+    }
+
+
+def insert_profile(conn: Connection, profile: Profile) -> None:
+    conn.execute(
+        insert(_profiles).values(
+            profile_id=profile.profile_id,
+            account_id=profile.account_id,
+            created_by=profile.created_by,
+            created_at=profile.created_at,
+            **_profile_values(profile),
+        )
+    )
+
+
+def get_profile(conn: Connection, account_id: str, profile_id: str) -> Profile | None:
+    row = conn.execute(
+        select(_profiles).where(
+            _profiles.c.account_id == account_id, _profiles.c.profile_id == profile_id
+        )
+    ).first()
+    return _profile(row) if row is not None else None
+
+
+def save_profile(conn: Connection, profile: Profile) -> None:
+    """Write every changeable column of ``profile`` (found by its id)."""
+    conn.execute(
+        update(_profiles)
+        .where(_profiles.c.profile_id == profile.profile_id)
+        .values(**_profile_values(profile))
+    )
+
+
+def delete_profile(conn: Connection, profile_id: str) -> None:
+    conn.execute(delete(_profiles).where(_profiles.c.profile_id == profile_id))
+
+
+def list_profiles(
+    conn: Connection, account_id: str, *, marker: str | None, max_items: int
+) -> Page[Profile]:
+    page = paginate(
+        conn,
+        select(_profiles).where(_profiles.c.account_id == account_id),
+        order_by=[_profiles.c.profile_id],
+        key=lambda row: [row.profile_id],
+        marker=marker,
+        max_items=max_items,
+    )
+    return Page(tuple(_profile(row) for row in page.items), page.is_truncated, page.marker)
+
+
+def json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values))
