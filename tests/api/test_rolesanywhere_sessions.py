@@ -1,0 +1,227 @@
+"""CreateSession: an X.509 certificate (RSA or ECDSA, issued directly by the anchor's CA or
+through an intermediate) buys a working role session; every untrusted, expired, mis-signed
+or unauthorized request is refused with AccessDeniedException and nothing is minted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .conftest import Credentials, IamdServer
+from .pki_support import DAY, NOW, Issued, make_ca, make_leaf, new_key
+from .rolesanywhere_support import Answer, Setup, create_session, make_setup, trust_policy
+
+
+@pytest.fixture
+def setup(iamd_server: IamdServer, account: Credentials) -> Setup:
+    return make_setup(iamd_server, account)
+
+
+def _works(setup: Setup, answer: Answer, leaf: Issued) -> None:
+    assert answer.status == 201, answer.document
+    entry = answer.document["credentialSet"][0]
+    serial = format(leaf.certificate.serial_number, "x")
+    assert entry["roleArn"] == setup.role_arn
+    assert entry["assumedRoleUser"]["arn"] == (
+        f"arn:aws:sts::{setup.account.account_id}:assumed-role/workload/{serial}"
+    )
+    assert entry["sourceIdentity"] == "workload.example.com"
+    expiration = dt.datetime.fromisoformat(entry["credentials"]["expiration"])
+    assert dt.timedelta(minutes=59) < expiration - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=1)
+    assert answer.document["subjectArn"].startswith(
+        f"arn:aws:rolesanywhere:us-east-1:{setup.account.account_id}:subject/"
+    )
+    sts = setup.server.client("sts", answer.credentials)
+    assert sts.get_caller_identity()["Arn"] == entry["assumedRoleUser"]["arn"]
+    iam = setup.server.client("iam", answer.credentials)
+    assert [r["Arn"] for r in iam.list_roles()["Roles"]] == [setup.role_arn]
+
+
+def test_rsa_certificate_issued_by_the_anchor(setup: Setup) -> None:
+    leaf = make_leaf(setup.ca)
+    _works(setup, create_session(setup.server.endpoint, leaf, setup.body()), leaf)
+    role = setup.iam.get_role(RoleName="workload")["Role"]
+    assert "LastUsedDate" in role["RoleLastUsed"]
+
+
+def test_ecdsa_certificate_through_an_intermediate(
+    iamd_server: IamdServer, account: Credentials
+) -> None:
+    setup = make_setup(iamd_server, account, kind="ec")
+    intermediate = make_ca("Test Intermediate", kind="ec", issuer=setup.ca)
+    leaf = make_leaf(intermediate, kind="ec")
+    answer = create_session(iamd_server.endpoint, leaf, setup.body(), chain=[intermediate])
+    _works(setup, answer, leaf)
+    missing_chain = create_session(iamd_server.endpoint, leaf, setup.body())
+    assert (missing_chain.status, missing_chain.error_type) == (403, "AccessDeniedException")
+
+
+def test_session_carries_certificate_tags_and_trust_conditions_see_them(
+    iamd_server: IamdServer, account: Credentials
+) -> None:
+    condition = {
+        "StringEquals": {"aws:PrincipalTag/x509Subject/CN": "allowed.example.com"},
+        "StringLike": {"aws:SourceArn": "arn:aws:rolesanywhere:*"},
+    }
+    setup = make_setup(iamd_server, account, trust=trust_policy(condition))
+    denied = create_session(iamd_server.endpoint, make_leaf(setup.ca), setup.body())
+    assert (denied.status, denied.error_type) == (403, "AccessDeniedException")
+    assert denied.document["message"] == "Not authorized to perform sts:AssumeRole"
+    allowed = make_leaf(setup.ca, "allowed.example.com")
+    answer = create_session(iamd_server.endpoint, allowed, setup.body())
+    assert answer.status == 201, answer.document
+    # The session's principal tags reach the policies of later requests.
+    setup.iam.put_role_policy(
+        RoleName="workload",
+        PolicyName="deny-other-cn",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Action": "iam:ListUsers",
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {"aws:PrincipalTag/x509Issuer/CN": "Test Root CA"}
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+    iam = iamd_server.client("iam", answer.credentials)
+    iam.list_roles()
+    with pytest.raises(Exception, match="AccessDenied"):
+        iam.list_users()
+
+
+def test_role_session_name_only_when_the_profile_accepts_one(setup: Setup) -> None:
+    leaf = make_leaf(setup.ca)
+    refused = create_session(setup.server.endpoint, leaf, setup.body(roleSessionName="mine"))
+    assert (refused.status, refused.error_type) == (400, "ValidationException")
+    profile_id = setup.profile_arn.rsplit("/", 1)[1]
+    setup.ra.update_profile(profileId=profile_id, acceptRoleSessionName=True)
+    answer = create_session(setup.server.endpoint, leaf, setup.body(roleSessionName="mine"))
+    assert answer.document["credentialSet"][0]["assumedRoleUser"]["arn"].endswith("/mine")
+
+
+def test_duration_is_bounded_by_the_profile(setup: Setup) -> None:
+    leaf = make_leaf(setup.ca)
+    short = create_session(setup.server.endpoint, leaf, setup.body(durationSeconds=900))
+    expiration = dt.datetime.fromisoformat(
+        short.document["credentialSet"][0]["credentials"]["expiration"]
+    )
+    assert expiration - dt.datetime.now(dt.UTC) <= dt.timedelta(seconds=900)
+    too_long = create_session(setup.server.endpoint, leaf, setup.body(durationSeconds=7200))
+    assert (too_long.status, too_long.error_type) == (400, "ValidationException")
+
+
+def _other_ca(setup: Setup) -> tuple[Issued, dict[str, Any]]:
+    return make_leaf(make_ca("Another CA")), {}
+
+
+def _expired(setup: Setup) -> tuple[Issued, dict[str, Any]]:
+    return make_leaf(setup.ca, not_before=NOW - 10 * DAY, not_after=NOW - DAY), {}
+
+
+def _not_yet_valid(setup: Setup) -> tuple[Issued, dict[str, Any]]:
+    return make_leaf(setup.ca, not_before=NOW + DAY, not_after=NOW + 10 * DAY), {}
+
+
+def _other_key(setup: Setup) -> tuple[Issued, dict[str, Any]]:
+    return make_leaf(setup.ca), {"signing_key": new_key("rsa")}
+
+
+def _tampered_body(setup: Setup) -> tuple[Issued, dict[str, Any]]:
+    def tamper(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+        changed = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        return changed, body.replace(b'"profileArn"', b'"profileArn" ')
+
+    return make_leaf(setup.ca), {"tamper": tamper}
+
+
+def _tampered_date(setup: Setup) -> tuple[Issued, dict[str, Any]]:
+    def tamper(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+        changed = dict(headers)
+        date = changed["X-Amz-Date"]  # YYYYMMDDTHHMMSSZ: move the seconds
+        changed["X-Amz-Date"] = date[:13] + ("00" if date[13:15] != "00" else "01") + "Z"
+        return changed, body
+
+    return make_leaf(setup.ca), {"tamper": tamper}
+
+
+def _no_signing_usage(setup: Setup) -> tuple[Issued, dict[str, Any]]:
+    return make_leaf(setup.ca, digital_signature=False), {}
+
+
+REFUSALS: dict[str, Callable[[Setup], tuple[Issued, dict[str, Any]]]] = {
+    "another-ca": _other_ca,
+    "expired": _expired,
+    "not-yet-valid": _not_yet_valid,
+    "signed-by-another-key": _other_key,
+    "tampered-body": _tampered_body,
+    "tampered-date": _tampered_date,
+    "key-usage-without-signature": _no_signing_usage,
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=list(REFUSALS))
+def test_untrusted_or_mis_signed_requests_are_refused(setup: Setup, case: str) -> None:
+    leaf, options = REFUSALS[case](setup)
+    answer = create_session(setup.server.endpoint, leaf, setup.body(), **options)
+    assert (answer.status, answer.error_type) == (403, "AccessDeniedException"), answer.document
+    assert "credentialSet" not in answer.document
+    assert answer.document["message"]
+    assert "LastUsedDate" not in setup.iam.get_role(RoleName="workload")["Role"]["RoleLastUsed"]
+
+
+def test_disabled_anchor_or_profile_role_outside_profile_or_untrusting_role_are_refused(
+    setup: Setup,
+) -> None:
+    leaf = make_leaf(setup.ca)
+    endpoint = setup.server.endpoint
+    anchor_id = setup.anchor_arn.rsplit("/", 1)[1]
+    profile_id = setup.profile_arn.rsplit("/", 1)[1]
+
+    def refused(body: dict[str, Any], message: str) -> None:
+        answer = create_session(endpoint, leaf, body)
+        assert (answer.status, answer.error_type) == (403, "AccessDeniedException")
+        assert answer.document["message"] == message
+        assert "credentialSet" not in answer.document
+
+    setup.ra.disable_trust_anchor(trustAnchorId=anchor_id)
+    refused(setup.body(), "Trust anchor is disabled")
+    setup.ra.enable_trust_anchor(trustAnchorId=anchor_id)
+
+    setup.ra.disable_profile(profileId=profile_id)
+    refused(setup.body(), "Profile is disabled")
+    setup.ra.enable_profile(profileId=profile_id)
+
+    other = setup.iam.create_role(RoleName="other", AssumeRolePolicyDocument=trust_policy())
+    refused(setup.body(roleArn=other["Role"]["Arn"]), "The role is not part of the profile")
+
+    untrusting = setup.iam.create_role(
+        RoleName="ec2-only", AssumeRolePolicyDocument=trust_policy(service="ec2")
+    )
+    setup.ra.update_profile(
+        profileId=profile_id, roleArns=[setup.role_arn, untrusting["Role"]["Arn"]]
+    )
+    refused(
+        setup.body(roleArn=untrusting["Role"]["Arn"]), "Not authorized to perform sts:AssumeRole"
+    )
+    assert "LastUsedDate" not in setup.iam.get_role(RoleName="workload")["Role"]["RoleLastUsed"]
+    assert create_session(endpoint, leaf, setup.body()).status == 201
+
+
+def test_arns_in_the_query_string_as_aws_signing_helper_sends_them(setup: Setup) -> None:
+    leaf = make_leaf(setup.ca)
+    query = urllib.parse.urlencode(setup.body())
+    answer = create_session(setup.server.endpoint, leaf, {"durationSeconds": 900}, query=query)
+    assert answer.status == 201, answer.document
+    assert answer.document["credentialSet"][0]["roleArn"] == setup.role_arn
