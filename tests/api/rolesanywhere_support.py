@@ -14,8 +14,9 @@ from typing import Any
 from botocore.awsrequest import AWSRequest
 from iam_rolesanywhere_session import IAMRolesAnywhereSigner
 
+from pki import Issued, make_ca
+
 from .conftest import Credentials, IamdServer
-from .pki_support import Issued, make_ca
 
 ALLOW_ALL = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from iam_rolesanywhere_session import IAMRolesAnywhereSession
 
+from pki import make_ca, make_leaf
+
 from .conftest import _master_key
-from .pki_support import make_ca, make_leaf
 from .rolesanywhere_support import make_setup
 from .test_serve_options import _HttpsServer, _self_signed
 

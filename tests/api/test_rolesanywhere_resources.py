@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from pki import make_ca
+
 from .conftest import Credentials, IamdServer
-from .pki_support import make_ca
 
 TRUST = json.dumps(
     {

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from pki import DAY, NOW, Issued, make_ca, make_leaf, new_key
+
 from .conftest import Credentials, IamdServer
-from .pki_support import DAY, NOW, Issued, make_ca, make_leaf, new_key
 from .rolesanywhere_support import Answer, Setup, create_session, make_setup, trust_policy
 
 

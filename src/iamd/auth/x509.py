@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -152,10 +152,15 @@ def _parse(request: HttpRequest) -> tuple[str, AuthParams]:
 
 
 def _load(value: str) -> x509.Certificate:
+    """A certificate from base64 DER, with every part later checks read parsed now: a
+    malformed extension, name or key is refused here rather than failing deeper."""
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(value.strip(), validate=True))
-    except (binascii.Error, ValueError):
+        certificate = x509.load_der_x509_certificate(base64.b64decode(value.strip(), validate=True))
+        _ = certificate.extensions, certificate.subject, certificate.issuer
+        certificate.public_key()
+    except (binascii.Error, ValueError, TypeError, UnsupportedAlgorithm):
         raise AccessDenied(UNTRUSTED) from None
+    return certificate
 
 
 def _certificate(values: tuple[str, ...]) -> x509.Certificate:

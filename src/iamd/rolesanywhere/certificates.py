@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509.oid import NameOID
 
 MAX_BUNDLE_CERTIFICATES = 50
@@ -51,11 +51,14 @@ def parse_bundle(data: str) -> tuple[x509.Certificate, ...]:
         raise BundleError(f"A bundle holds at most {MAX_BUNDLE_CERTIFICATES} certificates.")
     try:
         certificates = x509.load_pem_x509_certificates(data.encode("utf-8"))
-    except ValueError:
+        for certificate in certificates:
+            certificate.public_key()
+            if not _is_ca(certificate):
+                raise BundleError("The certificate bundle must contain only CA certificates.")
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        if isinstance(exc, BundleError):
+            raise
         raise BundleError("Unable to parse the certificate bundle.") from None
-    for certificate in certificates:
-        if not _is_ca(certificate):
-            raise BundleError("The certificate bundle must contain only CA certificates.")
     return tuple(certificates)
 
 
@@ -84,7 +87,7 @@ def _valid_at(certificate: x509.Certificate, now: dt.datetime) -> bool:
 def _issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         child.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
 
