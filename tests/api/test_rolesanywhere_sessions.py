@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import subprocess
 import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from pki import DAY, NOW, Issued, make_ca, make_leaf, new_key
 
@@ -226,3 +231,42 @@ def test_arns_in_the_query_string_as_aws_signing_helper_sends_them(setup: Setup)
     answer = create_session(setup.server.endpoint, leaf, {"durationSeconds": 900}, query=query)
     assert answer.status == 201, answer.document
     assert answer.document["credentialSet"][0]["roleArn"] == setup.role_arn
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_certificates_made_with_openssl_as_the_readme_shows(
+    iamd_server: IamdServer, account: Credentials, tmp_path: Path
+) -> None:
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+    openssl("req", "-x509", *curve, "-keyout", "ca.key", "-out", "ca.pem", "-days", "365",
+            "-subj", "/CN=My Root CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+    openssl("req", *curve, "-keyout", "app.key", "-out", "app.csr", "-subj", "/CN=app")
+    (tmp_path / "leaf.ext").write_text(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+    )
+    openssl("x509", "-req", "-in", "app.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "app.pem", "-days", "30",
+            "-extfile", "leaf.ext")  # fmt: skip
+
+    ca_pem = (tmp_path / "ca.pem").read_bytes()
+    setup = make_setup(iamd_server, account)
+    anchor = setup.ra.create_trust_anchor(
+        name="openssl",
+        source={
+            "sourceType": "CERTIFICATE_BUNDLE",
+            "sourceData": {"x509CertificateData": ca_pem.decode()},
+        },
+        enabled=True,
+    )["trustAnchor"]
+    leaf = Issued(
+        x509.load_pem_x509_certificate((tmp_path / "app.pem").read_bytes()),
+        serialization.load_pem_private_key((tmp_path / "app.key").read_bytes(), password=None),
+    )
+    body = setup.body(trustAnchorArn=anchor["trustAnchorArn"])
+    answer = create_session(iamd_server.endpoint, leaf, body)
+    assert answer.status == 201, answer.document
+    assert answer.document["credentialSet"][0]["sourceIdentity"] == "app"
