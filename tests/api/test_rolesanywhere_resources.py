@@ -243,3 +243,21 @@ def test_unsigned_and_unknown_requests(iamd_server: IamdServer) -> None:
     assert err.value.code == 403
     assert err.value.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert json.loads(err.value.read())["message"]
+
+
+def test_the_aws_cli_commands_of_the_readme(aws: Any, account: Credentials) -> None:
+    source = json.dumps(
+        {"sourceType": "CERTIFICATE_BUNDLE", "sourceData": {"x509CertificateData": _bundle()}}
+    )
+    anchor = aws(
+        "rolesanywhere", "create-trust-anchor", "--name", "my-ca", "--enabled", "--source", source
+    )
+    assert anchor.returncode == 0, anchor.stderr
+    assert anchor.json()["trustAnchor"]["enabled"] is True
+    role_arn = f"arn:aws:iam::{account.account_id}:role/app"
+    profile = aws("rolesanywhere", "create-profile", "--name", "app", "--enabled",
+                  "--role-arns", role_arn)  # fmt: skip
+    assert profile.returncode == 0, profile.stderr
+    assert profile.json()["profile"]["roleArns"] == [role_arn]
+    listed = aws("rolesanywhere", "list-profiles")
+    assert [p["name"] for p in listed.json()["profiles"]] == ["app"]
