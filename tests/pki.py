@@ -129,3 +129,21 @@ def make_leaf(
             x509.SubjectAlternativeName([x509.DNSName(san_dns)]), critical=False
         )
     return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
+
+
+def make_crl(issuer: Issued, revoked: list[Issued]) -> bytes:
+    """A CRL (PEM) signed by ``issuer`` that revokes ``revoked``."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(NOW - DAY)
+        .next_update(NOW + 7 * DAY)
+    )
+    for item in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(item.certificate.serial_number)
+            .revocation_date(NOW - DAY)
+            .build()
+        )
+    return builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)

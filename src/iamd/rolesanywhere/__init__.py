@@ -8,7 +8,8 @@ registered like IAM's, authorized with ``rolesanywhere:*`` actions by the same e
   need AWS Private CA, which iamd does not have);
 - ``profiles``: which roles a session may assume and what limits it (session policy,
   managed policies, duration, whether a role session name may be passed);
-- ``tagging``: TagResource, UntagResource, ListTagsForResource on both;
+- ``crls``: certificate revocation lists of a trust anchor, checked by CreateSession;
+- ``tagging``: TagResource, UntagResource, ListTagsForResource on all three;
 - ``sessions``: CreateSession, ``POST /sessions``, signed with the certificate's key
   (``auth.x509``): the chain to an enabled anchor, the profile, the role's trust policy
   for ``rolesanywhere.amazonaws.com``, then sts/'s ordinary session minting.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 MAX_BUNDLE_CERTIFICATES = 50
@@ -180,3 +181,45 @@ def subject_alternative_names(certificate: x509.Certificate) -> list[tuple[str, 
     if uris:
         out.append(("URI", uris[0]))
     return out
+
+
+# --- revocation -------------------------------------------------------------------------
+
+
+def parse_crl(data: bytes) -> x509.CertificateRevocationList:
+    """A CRL in PEM or DER form; BundleError if it is neither."""
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_crl(data)
+        return x509.load_der_x509_crl(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise BundleError("Unable to parse the certificate revocation list.") from None
+
+
+def crl_der(crl: x509.CertificateRevocationList) -> bytes:
+    return crl.public_bytes(Encoding.DER)
+
+
+def check_revocation(path: Path, crls: Sequence[bytes]) -> None:
+    """Untrusted if a CRL, signed by the issuer of a certificate on ``path``, lists it."""
+    if not crls:
+        return
+    links = list(
+        zip((path.leaf, *path.intermediates), (*path.intermediates, path.root), strict=True)
+    )
+    for data in crls:
+        try:
+            crl = parse_crl(data)
+        except BundleError:
+            continue  # refused when imported; one that no longer parses revokes nothing
+        for certificate, issuer in links:
+            if crl.issuer != issuer.subject:
+                continue
+            if crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is None:
+                continue
+            try:
+                signed = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+            except (TypeError, ValueError, UnsupportedAlgorithm):
+                signed = False
+            if signed:
+                raise Untrusted("Certificate has been revoked")

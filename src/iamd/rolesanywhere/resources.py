@@ -19,7 +19,13 @@ from iamd.store import tags as tag_store
 
 TRUST_ANCHOR = "trust-anchor"
 PROFILE = "profile"
-TAG_TYPES = {TRUST_ANCHOR: "ra-trust-anchor", PROFILE: "ra-profile"}
+CRL = "crl"
+TAG_TYPES = {TRUST_ANCHOR: "ra-trust-anchor", PROFILE: "ra-profile", CRL: "ra-crl"}
+_NOT_FOUND = {
+    TRUST_ANCHOR: "Trust anchor not found",
+    PROFILE: "Profile not found",
+    CRL: "Crl not found",
+}
 MAX_TAGS = 50
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000  # the service documents no maximum; this one keeps a page bounded
@@ -55,7 +61,7 @@ def account_of(identifier: str, ctx: OperationContext) -> str:
 
 
 def not_found(kind: str) -> NoSuchEntity:
-    return NoSuchEntity("Trust anchor not found" if kind == TRUST_ANCHOR else "Profile not found")
+    return NoSuchEntity(_NOT_FOUND[kind])
 
 
 def find_anchor(ctx: OperationContext, identifier: str) -> store.TrustAnchor:
@@ -76,6 +82,24 @@ def find_profile(ctx: OperationContext, identifier: str) -> store.Profile:
     return profile
 
 
+def find_crl(ctx: OperationContext, identifier: str) -> store.Crl:
+    crl: store.Crl | None = ctx.recall((CRL, identifier))
+    if crl is None:
+        crl = store.get_crl(ctx.db, ctx.account_id, id_of(identifier, CRL))
+    if crl is None or account_of(identifier, ctx) != ctx.account_id:
+        raise not_found(CRL)
+    return crl
+
+
+def lookup(ctx: OperationContext, kind: str, resource_id: str) -> object | None:
+    """The trust anchor, profile or CRL ``resource_id`` of the caller's account, or None."""
+    if kind == TRUST_ANCHOR:
+        return store.get_trust_anchor(ctx.db, ctx.account_id, resource_id)
+    if kind == PROFILE:
+        return store.get_profile(ctx.db, ctx.account_id, resource_id)
+    return store.get_crl(ctx.db, ctx.account_id, resource_id)
+
+
 def resource_target(kind: str, member: str) -> Callable[[OperationContext, Params], Target]:
     """The ``target`` of an operation on one trust anchor or profile named by ``member``:
     its ARN and tags (``aws:ResourceTag/*``); a missing one is authorized on its ARN."""
@@ -83,10 +107,7 @@ def resource_target(kind: str, member: str) -> Callable[[OperationContext, Param
     def target(ctx: OperationContext, params: Params) -> Target:
         identifier = str(params[member])
         resource_id = id_of(identifier, kind)
-        if kind == TRUST_ANCHOR:
-            found: object = store.get_trust_anchor(ctx.db, ctx.account_id, resource_id)
-        else:
-            found = store.get_profile(ctx.db, ctx.account_id, resource_id)
+        found = lookup(ctx, kind, resource_id)
         if found is None:
             return Target(arn(ctx, kind, resource_id, account_of(identifier, ctx)))
         ctx.remember((kind, identifier), found)

@@ -7,7 +7,8 @@ minted:
 
 1. the trust anchor (by ARN, in its own account) exists and is enabled;
 2. the certificate chains to one of its CAs, every certificate within its validity period
-   at the request's time, the end entity allowed to sign (``certificates.verify_path``);
+   at the request's time, the end entity allowed to sign (``certificates.verify_path``),
+   and no enabled CRL of the anchor revokes a certificate of the path;
 3. the profile exists in the same account and is enabled, lists the role, and has the
    instance properties it requires; a role session name only if it accepts one;
 4. the role's trust policy allows the service principal ``rolesanywhere.amazonaws.com``
@@ -218,7 +219,8 @@ def create_session(ctx: OperationContext, params: Params) -> Result:
     certificate = presented.certificate
     try:
         roots = certificates.parse_bundle(anchor.certificate_data)
-        certificates.verify_path(certificate, presented.chain, roots, ctx.now)
+        path = certificates.verify_path(certificate, presented.chain, roots, ctx.now)
+        certificates.check_revocation(path, store.enabled_crls(ctx.db, anchor.trust_anchor_id))
     except (certificates.Untrusted, certificates.BundleError) as exc:
         raise AccessDenied(str(exc)) from None
     profile = _profile(ctx, profile_arn, anchor.account_id)

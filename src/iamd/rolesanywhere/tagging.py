@@ -1,4 +1,4 @@
-"""TagResource, UntagResource and ListTagsForResource on trust anchors and profiles.
+"""TagResource, UntagResource and ListTagsForResource on trust anchors, profiles and CRLs.
 
 The resource is named by its ARN; one of another account, of another kind or that does
 not exist is ResourceNotFoundException. At most 50 tags per resource
@@ -13,8 +13,6 @@ from iamd.errors import NoSuchEntity
 from iamd.model.arn import parse_arn
 from iamd.operations import OperationContext, Params, Result, Target, operation
 from iamd.rolesanywhere import resources
-from iamd.rolesanywhere.resources import PROFILE, TRUST_ANCHOR
-from iamd.store import rolesanywhere as store
 from iamd.store import tags as tag_store
 
 
@@ -24,13 +22,9 @@ def _resource(ctx: OperationContext, arn: str) -> tuple[str, str] | None:
     if parsed is None or parsed.service != "rolesanywhere" or parsed.account != ctx.account_id:
         return None
     kind, _, resource_id = parsed.resource.partition("/")
-    if kind == TRUST_ANCHOR:
-        exists = store.get_trust_anchor(ctx.db, ctx.account_id, resource_id) is not None
-    elif kind == PROFILE:
-        exists = store.get_profile(ctx.db, ctx.account_id, resource_id) is not None
-    else:
+    if kind not in resources.TAG_TYPES:
         return None
-    return (kind, resource_id) if exists else None
+    return (kind, resource_id) if resources.lookup(ctx, kind, resource_id) else None
 
 
 def _found(ctx: OperationContext, arn: str) -> tuple[str, str]:

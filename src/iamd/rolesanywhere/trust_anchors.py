@@ -121,6 +121,8 @@ def delete_trust_anchor(ctx: OperationContext, params: Params) -> Result:
     anchor = resources.find_anchor(ctx, params["trustAnchorId"])
     store.delete_trust_anchor(ctx.db, anchor.trust_anchor_id)
     tag_store.delete_all_tags(ctx.db, resources.TAG_TYPES[TRUST_ANCHOR], anchor.trust_anchor_id)
+    for crl_id in store.delete_crls_of(ctx.db, anchor.trust_anchor_id):  # its CRLs go with it
+        tag_store.delete_all_tags(ctx.db, resources.TAG_TYPES[resources.CRL], crl_id)
     return {"trustAnchor": detail(ctx, anchor)}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from iamd.store.pagination import Page, paginate
 
 _anchors = schema.ra_trust_anchors
 _profiles = schema.ra_profiles
+_crls = schema.ra_crls
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,5 +204,102 @@ def list_profiles(
     return Page(tuple(_profile(row) for row in page.items), page.is_truncated, page.marker)
 
 
-def json_list(values: Sequence[str]) -> str:
-    return json.dumps(list(values))
+# --- certificate revocation lists -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Crl:
+    crl_id: str
+    account_id: str
+    trust_anchor_id: str
+    name: str
+    crl_data: bytes
+    enabled: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _crl(row: Row[Any]) -> Crl:
+    return Crl(
+        crl_id=row.crl_id,
+        account_id=row.account_id,
+        trust_anchor_id=row.trust_anchor_id,
+        name=row.name,
+        crl_data=bytes(row.crl_data),
+        enabled=bool(row.enabled),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def insert_crl(conn: Connection, crl: Crl) -> None:
+    conn.execute(
+        insert(_crls).values(
+            crl_id=crl.crl_id,
+            account_id=crl.account_id,
+            trust_anchor_id=crl.trust_anchor_id,
+            name=crl.name,
+            crl_data=crl.crl_data,
+            enabled=crl.enabled,
+            created_at=crl.created_at,
+            updated_at=crl.updated_at,
+        )
+    )
+
+
+def get_crl(conn: Connection, account_id: str, crl_id: str) -> Crl | None:
+    row = conn.execute(
+        select(_crls).where(_crls.c.account_id == account_id, _crls.c.crl_id == crl_id)
+    ).first()
+    return _crl(row) if row is not None else None
+
+
+def save_crl(conn: Connection, crl: Crl) -> None:
+    """Write the changeable columns of ``crl`` (name, data, enabled, updated_at)."""
+    conn.execute(
+        update(_crls)
+        .where(_crls.c.crl_id == crl.crl_id)
+        .values(
+            name=crl.name, crl_data=crl.crl_data, enabled=crl.enabled, updated_at=crl.updated_at
+        )
+    )
+
+
+def delete_crl(conn: Connection, crl_id: str) -> None:
+    conn.execute(delete(_crls).where(_crls.c.crl_id == crl_id))
+
+
+def delete_crls_of(conn: Connection, trust_anchor_id: str) -> list[str]:
+    """Delete a trust anchor's CRLs; their ids."""
+    ids = [
+        row.crl_id
+        for row in conn.execute(
+            select(_crls.c.crl_id).where(_crls.c.trust_anchor_id == trust_anchor_id)
+        )
+    ]
+    conn.execute(delete(_crls).where(_crls.c.trust_anchor_id == trust_anchor_id))
+    return ids
+
+
+def enabled_crls(conn: Connection, trust_anchor_id: str) -> list[bytes]:
+    """The data of a trust anchor's enabled CRLs (checked at every CreateSession)."""
+    rows = conn.execute(
+        select(_crls.c.crl_data).where(
+            _crls.c.trust_anchor_id == trust_anchor_id, _crls.c.enabled.is_(True)
+        )
+    )
+    return [bytes(row.crl_data) for row in rows]
+
+
+def list_crls(
+    conn: Connection, account_id: str, *, marker: str | None, max_items: int
+) -> Page[Crl]:
+    page = paginate(
+        conn,
+        select(_crls).where(_crls.c.account_id == account_id),
+        order_by=[_crls.c.crl_id],
+        key=lambda row: [row.crl_id],
+        marker=marker,
+        max_items=max_items,
+    )
+    return Page(tuple(_crl(row) for row in page.items), page.is_truncated, page.marker)

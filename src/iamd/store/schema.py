@@ -487,8 +487,9 @@ credential_reports = Table(
 # --- IAM Roles Anywhere (the rolesanywhere service) -----------------------------------
 # Trust anchors hold the CA bundle as submitted (PEM); profiles name the roles a session
 # may assume and what limits it (JSON lists of ARNs, the session policy as submitted).
+# CRLs are kept as imported (DER) with the trust anchor they revoke certificates of.
 # Names are not unique (AWS allows duplicates); ids are UUIDs. Tags live in ``tags``
-# under the resource types ``ra-trust-anchor`` and ``ra-profile``.
+# under the resource types ``ra-trust-anchor``, ``ra-profile`` and ``ra-crl``.
 ra_trust_anchors = Table(
     "ra_trust_anchors",
     metadata,
@@ -520,4 +521,19 @@ ra_profiles = Table(
     _ts("created_at"),
     _ts("updated_at"),
     Index("ix_ra_profiles_account", "account_id", "profile_id"),
+)
+
+ra_crls = Table(
+    "ra_crls",
+    metadata,
+    Column("crl_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("trust_anchor_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("crl_data", LargeBinary, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_crls_account", "account_id", "crl_id"),
+    Index("ix_ra_crls_trust_anchor", "trust_anchor_id"),
 )

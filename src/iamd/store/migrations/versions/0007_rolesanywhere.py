@@ -1,4 +1,4 @@
-"""IAM Roles Anywhere: trust anchors and profiles.
+"""IAM Roles Anywhere: trust anchors, profiles and CRLs.
 
 Revision ID: 0007
 Revises: 0005 (to be rebased onto 0006_audit when both land on main)
@@ -52,9 +52,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("profile_id"),
     )
     op.create_index("ix_ra_profiles_account", "ra_profiles", ["account_id", "profile_id"])
+    op.create_table(
+        "ra_crls",
+        sa.Column("crl_id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("trust_anchor_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("crl_data", sa.LargeBinary(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"]),
+        sa.PrimaryKeyConstraint("crl_id"),
+    )
+    op.create_index("ix_ra_crls_account", "ra_crls", ["account_id", "crl_id"])
+    op.create_index("ix_ra_crls_trust_anchor", "ra_crls", ["trust_anchor_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ra_crls_trust_anchor", table_name="ra_crls")
+    op.drop_index("ix_ra_crls_account", table_name="ra_crls")
+    op.drop_table("ra_crls")
     op.drop_index("ix_ra_profiles_account", table_name="ra_profiles")
     op.drop_table("ra_profiles")
     op.drop_index("ix_ra_trust_anchors_account", table_name="ra_trust_anchors")
