@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from pki import make_ca
 
 from .conftest import Credentials, IamdServer
+from .test_concurrent_writes import _together
 
 TRUST = json.dumps(
     {
@@ -261,3 +262,25 @@ def test_the_aws_cli_commands_of_the_readme(aws: Any, account: Credentials) -> N
     assert profile.json()["profile"]["roleArns"] == [role_arn]
     listed = aws("rolesanywhere", "list-profiles")
     assert [p["name"] for p in listed.json()["profiles"]] == ["app"]
+
+
+def test_tags_never_pass_the_quota_when_two_nodes_write_at_once(
+    iamd_cluster: list[IamdServer],
+) -> None:
+    creds = iamd_cluster[0].create_account()
+    clients = [node.client("rolesanywhere", creds) for node in iamd_cluster]
+    for round_ in range(4):
+        arn = _anchor(clients[0], f"busy-{round_}")["trustAnchorArn"]
+        clients[0].tag_resource(
+            resourceArn=arn, tags=[{"key": f"base{i}", "value": "v"} for i in range(47)]
+        )
+        outcomes = _together(
+            [
+                lambda c=clients[i % 2], n=i, a=arn: c.tag_resource(
+                    resourceArn=a, tags=[{"key": f"new{n}", "value": "v"}]
+                )
+                for i in range(8)
+            ]
+        )
+        assert sorted(outcomes) == ["TooManyTagsException"] * 5 + ["ok"] * 3, outcomes
+        assert len(clients[1].list_tags_for_resource(resourceArn=arn)["tags"]) == 50

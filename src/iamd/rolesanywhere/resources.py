@@ -143,7 +143,10 @@ def request_tag_context(pairs: Sequence[tuple[str, str]]) -> dict[str, object]:
 def put_tags(
     ctx: OperationContext, kind: str, resource_id: str, pairs: list[tuple[str, str]]
 ) -> None:
-    """Add or replace tags, within the 50-tag quota (TooManyTagsException)."""
+    """Add or replace tags, within the 50-tag quota (TooManyTagsException).
+
+    The count holds against concurrent writers on every node: the server has locked the
+    account's row before the handler runs (``Database.start_writing``)."""
     if not pairs:
         return
     existing = tag_store.get_tags(ctx.db, TAG_TYPES[kind], resource_id)
