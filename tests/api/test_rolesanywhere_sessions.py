@@ -270,3 +270,26 @@ def test_certificates_made_with_openssl_as_the_readme_shows(
     answer = create_session(iamd_server.endpoint, leaf, body)
     assert answer.status == 201, answer.document
     assert answer.document["credentialSet"][0]["sourceIdentity"] == "app"
+
+
+def test_subjects_record_who_obtained_sessions(setup: Setup) -> None:
+    leaf = make_leaf(setup.ca)
+    first = create_session(
+        setup.server.endpoint, leaf, setup.body(instanceProperties={"host": "build-1"})
+    )
+    refused = create_session(setup.server.endpoint, make_leaf(make_ca("Other")), setup.body())
+    assert refused.status == 403
+    subjects = setup.ra.list_subjects()["subjects"]
+    assert len(subjects) == 1
+    assert subjects[0]["subjectArn"] == first.document["subjectArn"]
+    assert subjects[0]["x509Subject"] == "O=iamd tests,CN=workload.example.com"
+    detail = setup.ra.get_subject(subjectId=subjects[0]["subjectId"])["subject"]
+    assert detail["credentials"][0]["serialNumber"] == str(leaf.certificate.serial_number)
+    assert detail["credentials"][0]["x509CertificateData"] == leaf.pem.decode()
+    assert detail["instanceProperties"][0]["properties"] == {"host": "build-1"}
+    # A new certificate for the same name is the same subject, with its latest certificate.
+    renewed = make_leaf(setup.ca)
+    second = create_session(setup.server.endpoint, renewed, setup.body())
+    assert second.document["subjectArn"] == first.document["subjectArn"]
+    detail = setup.ra.get_subject(subjectId=subjects[0]["subjectId"])["subject"]
+    assert detail["credentials"][0]["serialNumber"] == str(renewed.certificate.serial_number)

@@ -10,6 +10,7 @@ registered like IAM's, authorized with ``rolesanywhere:*`` actions by the same e
   managed policies, duration, whether a role session name may be passed);
 - ``crls``: certificate revocation lists of a trust anchor, checked by CreateSession;
 - ``tagging``: TagResource, UntagResource, ListTagsForResource on all three;
+- ``subjects``: the certificate identities CreateSession has given sessions to;
 - ``sessions``: CreateSession, ``POST /sessions``, signed with the certificate's key
   (``auth.x509``): the chain to an enabled anchor, the profile, the role's trust policy
   for ``rolesanywhere.amazonaws.com``, then sts/'s ordinary session minting.

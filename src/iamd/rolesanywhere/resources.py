@@ -20,11 +20,13 @@ from iamd.store import tags as tag_store
 TRUST_ANCHOR = "trust-anchor"
 PROFILE = "profile"
 CRL = "crl"
+SUBJECT = "subject"
 TAG_TYPES = {TRUST_ANCHOR: "ra-trust-anchor", PROFILE: "ra-profile", CRL: "ra-crl"}
 _NOT_FOUND = {
     TRUST_ANCHOR: "Trust anchor not found",
     PROFILE: "Profile not found",
     CRL: "Crl not found",
+    SUBJECT: "Subject not found",
 }
 MAX_TAGS = 50
 DEFAULT_PAGE_SIZE = 50
@@ -91,12 +93,23 @@ def find_crl(ctx: OperationContext, identifier: str) -> store.Crl:
     return crl
 
 
+def find_subject(ctx: OperationContext, identifier: str) -> store.Subject:
+    subject: store.Subject | None = ctx.recall((SUBJECT, identifier))
+    if subject is None:
+        subject = store.get_subject(ctx.db, ctx.account_id, id_of(identifier, SUBJECT))
+    if subject is None or account_of(identifier, ctx) != ctx.account_id:
+        raise not_found(SUBJECT)
+    return subject
+
+
 def lookup(ctx: OperationContext, kind: str, resource_id: str) -> object | None:
-    """The trust anchor, profile or CRL ``resource_id`` of the caller's account, or None."""
+    """The trust anchor, profile, CRL or subject ``resource_id`` of the caller's account."""
     if kind == TRUST_ANCHOR:
         return store.get_trust_anchor(ctx.db, ctx.account_id, resource_id)
     if kind == PROFILE:
         return store.get_profile(ctx.db, ctx.account_id, resource_id)
+    if kind == SUBJECT:
+        return store.get_subject(ctx.db, ctx.account_id, resource_id)
     return store.get_crl(ctx.db, ctx.account_id, resource_id)
 
 
@@ -111,7 +124,8 @@ def resource_target(kind: str, member: str) -> Callable[[OperationContext, Param
         if found is None:
             return Target(arn(ctx, kind, resource_id, account_of(identifier, ctx)))
         ctx.remember((kind, identifier), found)
-        tags = dict(tag_store.get_tags(ctx.db, TAG_TYPES[kind], resource_id))
+        taggable = TAG_TYPES.get(kind)
+        tags = dict(tag_store.get_tags(ctx.db, taggable, resource_id)) if taggable else {}
         return Target(arn(ctx, kind, resource_id), tags)
 
     return target

@@ -23,13 +23,11 @@ minted:
 
 The session name is the certificate's serial number in hex unless the profile accepts
 one from the caller. The response is AWS's documented shape: ``credentialSet`` with one
-entry, and ``subjectArn`` (a stable id derived from the certificate's subject; subjects
-are not stored yet, so GetSubject does not find it).
+entry, and ``subjectArn``, the subject ``subjects.record`` noted.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Protocol, cast
@@ -43,7 +41,7 @@ from iamd.policy import CompiledPolicy, ContextValue, PolicyKind, PolicySet, pri
 from iamd.policy import Request as PolicyRequest
 from iamd.policy import evaluate as evaluate_policy
 from iamd.policy import service as service_principal
-from iamd.rolesanywhere import certificates
+from iamd.rolesanywhere import certificates, resources, subjects
 from iamd.store import roles as role_store
 from iamd.store import rolesanywhere as store
 from iamd.store import tags as tag_store
@@ -58,7 +56,6 @@ UNTRUSTED = "Untrusted Signing Certificate"
 DEFAULT_DURATION = 3600
 MAX_TAG_VALUE = 256
 _ANONYMOUS_KEYS = ("aws:principaltype", "aws:userid", "aws:principalaccount")
-_SUBJECTS = uuid.UUID("6f1c2d0e-8a57-4c1e-9a8e-2b7f61a3c0de")  # namespace of subject ids
 
 
 class Presented(Protocol):
@@ -202,11 +199,6 @@ def _session_name(params: Params, profile: store.Profile, certificate: x509.Cert
     return str(passed) if passed is not None else format(certificate.serial_number, "x")
 
 
-def subject_arn(region: str, account: str, certificate: x509.Certificate) -> str:
-    subject_id = uuid.uuid5(_SUBJECTS, f"{account}/{certificate.subject.rfc4514_string()}")
-    return f"arn:aws:rolesanywhere:{region}:{account}:subject/{subject_id}"
-
-
 @operation("rolesanywhere", "CreateSession", authorize=False, signed=False, writes_rarely=True)
 def create_session(ctx: OperationContext, params: Params) -> Result:
     presented = cast(Presented | None, ctx.presented)
@@ -276,8 +268,9 @@ def create_session(ctx: OperationContext, params: Params) -> Result:
     }
     if source_identity is not None:
         entry["sourceIdentity"] = source_identity
-    region = str(ctx.request.region)
+    properties = params.get("instanceProperties")
+    subject = subjects.record(ctx, anchor.account_id, certificate, properties)
     return {
         "credentialSet": [entry],
-        "subjectArn": subject_arn(region, anchor.account_id, certificate),
+        "subjectArn": resources.arn(ctx, resources.SUBJECT, subject, anchor.account_id),
     }

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from iamd.store import schema
-from iamd.store.db import as_utc
+from iamd.store.db import as_utc, insert_ignore
 from iamd.store.pagination import Page, paginate
 
 _anchors = schema.ra_trust_anchors
@@ -303,3 +303,99 @@ def list_crls(
         max_items=max_items,
     )
     return Page(tuple(_crl(row) for row in page.items), page.is_truncated, page.marker)
+
+
+# --- subjects -------------------------------------------------------------------------
+
+_subjects = schema.ra_subjects
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    subject_id: str
+    account_id: str
+    x509_subject: str
+    enabled: bool
+    last_serial: str
+    last_issuer: str
+    last_certificate: str
+    last_instance_properties: str | None
+    last_seen_at: dt.datetime
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _subject(row: Row[Any]) -> Subject:
+    return Subject(
+        subject_id=row.subject_id,
+        account_id=row.account_id,
+        x509_subject=row.x509_subject,
+        enabled=bool(row.enabled),
+        last_serial=row.last_serial,
+        last_issuer=row.last_issuer,
+        last_certificate=row.last_certificate,
+        last_instance_properties=row.last_instance_properties,
+        last_seen_at=as_utc(row.last_seen_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def get_subject(conn: Connection, account_id: str, subject_id: str) -> Subject | None:
+    row = conn.execute(
+        select(_subjects).where(
+            _subjects.c.account_id == account_id, _subjects.c.subject_id == subject_id
+        )
+    ).first()
+    return _subject(row) if row is not None else None
+
+
+def insert_subject(conn: Connection, subject: Subject) -> bool:
+    """Insert unless a concurrent session already did; True if inserted."""
+    return insert_ignore(
+        conn,
+        _subjects,
+        {
+            "subject_id": subject.subject_id,
+            "account_id": subject.account_id,
+            "x509_subject": subject.x509_subject,
+            "enabled": subject.enabled,
+            "last_serial": subject.last_serial,
+            "last_issuer": subject.last_issuer,
+            "last_certificate": subject.last_certificate,
+            "last_instance_properties": subject.last_instance_properties,
+            "last_seen_at": subject.last_seen_at,
+            "created_at": subject.created_at,
+            "updated_at": subject.updated_at,
+        },
+    )
+
+
+def note_seen(conn: Connection, subject: Subject) -> None:
+    """Record the subject's latest certificate, instance properties and time."""
+    conn.execute(
+        update(_subjects)
+        .where(_subjects.c.subject_id == subject.subject_id)
+        .values(
+            last_serial=subject.last_serial,
+            last_issuer=subject.last_issuer,
+            last_certificate=subject.last_certificate,
+            last_instance_properties=subject.last_instance_properties,
+            last_seen_at=subject.last_seen_at,
+            updated_at=subject.updated_at,
+        )
+    )
+
+
+def list_subjects(
+    conn: Connection, account_id: str, *, marker: str | None, max_items: int
+) -> Page[Subject]:
+    page = paginate(
+        conn,
+        select(_subjects).where(_subjects.c.account_id == account_id),
+        order_by=[_subjects.c.subject_id],
+        key=lambda row: [row.subject_id],
+        marker=marker,
+        max_items=max_items,
+    )
+    return Page(tuple(_subject(row) for row in page.items), page.is_truncated, page.marker)

@@ -488,6 +488,8 @@ credential_reports = Table(
 # Trust anchors hold the CA bundle as submitted (PEM); profiles name the roles a session
 # may assume and what limits it (JSON lists of ARNs, the session policy as submitted).
 # CRLs are kept as imported (DER) with the trust anchor they revoke certificates of.
+# Subjects are the certificate identities CreateSession has seen (one per distinguished
+# name and account), with the last certificate and instance properties they came with.
 # Names are not unique (AWS allows duplicates); ids are UUIDs. Tags live in ``tags``
 # under the resource types ``ra-trust-anchor``, ``ra-profile`` and ``ra-crl``.
 ra_trust_anchors = Table(
@@ -536,4 +538,21 @@ ra_crls = Table(
     _ts("updated_at"),
     Index("ix_ra_crls_account", "account_id", "crl_id"),
     Index("ix_ra_crls_trust_anchor", "trust_anchor_id"),
+)
+
+ra_subjects = Table(
+    "ra_subjects",
+    metadata,
+    Column("subject_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("x509_subject", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("last_serial", String(64), nullable=False),
+    Column("last_issuer", Text, nullable=False),
+    Column("last_certificate", Text, nullable=False),
+    Column("last_instance_properties", Text, nullable=True),
+    _ts("last_seen_at"),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_subjects_account", "account_id", "subject_id"),
 )

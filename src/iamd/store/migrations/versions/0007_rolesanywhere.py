@@ -1,4 +1,4 @@
-"""IAM Roles Anywhere: trust anchors, profiles and CRLs.
+"""IAM Roles Anywhere: trust anchors, profiles, CRLs and subjects.
 
 Revision ID: 0007
 Revises: 0005 (to be rebased onto 0006_audit when both land on main)
@@ -67,9 +67,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_ra_crls_account", "ra_crls", ["account_id", "crl_id"])
     op.create_index("ix_ra_crls_trust_anchor", "ra_crls", ["trust_anchor_id"])
+    op.create_table(
+        "ra_subjects",
+        sa.Column("subject_id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("x509_subject", sa.Text(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("last_serial", sa.String(length=64), nullable=False),
+        sa.Column("last_issuer", sa.Text(), nullable=False),
+        sa.Column("last_certificate", sa.Text(), nullable=False),
+        sa.Column("last_instance_properties", sa.Text(), nullable=True),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"]),
+        sa.PrimaryKeyConstraint("subject_id"),
+    )
+    op.create_index("ix_ra_subjects_account", "ra_subjects", ["account_id", "subject_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ra_subjects_account", table_name="ra_subjects")
+    op.drop_table("ra_subjects")
     op.drop_index("ix_ra_crls_trust_anchor", table_name="ra_crls")
     op.drop_index("ix_ra_crls_account", table_name="ra_crls")
     op.drop_table("ra_crls")
