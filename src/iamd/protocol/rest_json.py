@@ -26,6 +26,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 JSON_CONTENT_TYPE = "application/json"
+_INTEGER = re.compile(r"-?[0-9]{1,19}", re.ASCII)  # a 64-bit integer at most, ASCII digits
 
 # iamd's code -> the name AWS's JSON services give the same error.
 _JSON_CODES: Mapping[str, str] = {
@@ -116,10 +118,9 @@ def _from_text(shape: Any, raw: str) -> Any:
     """A URI label, query value or header as the member's type."""
     kind = shape.type_name
     if kind in ("integer", "long"):
-        text = raw.strip()
-        if text.lstrip("-").isdigit() and len(text) <= 20:
-            return int(text)
-        return Invalid(raw, "an integer")
+        if _INTEGER.fullmatch(raw):
+            return int(raw)
+        return Invalid(raw[:64], "an integer")
     if kind == "boolean":
         if raw in ("true", "false"):
             return raw == "true"
