@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -293,3 +294,44 @@ def test_subjects_record_who_obtained_sessions(setup: Setup) -> None:
     assert second.document["subjectArn"] == first.document["subjectArn"]
     detail = setup.ra.get_subject(subjectId=subjects[0]["subjectId"])["subject"]
     assert detail["credentials"][0]["serialNumber"] == str(renewed.certificate.serial_number)
+
+
+def test_the_profile_s_session_policy_and_managed_policies_limit_the_session(
+    setup: Setup,
+) -> None:
+    profile_id = setup.profile_arn.rsplit("/", 1)[1]
+    only_list_roles = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}],
+        }
+    )
+    setup.ra.update_profile(profileId=profile_id, sessionPolicy=only_list_roles)
+    leaf = make_leaf(setup.ca)
+    answer = create_session(setup.server.endpoint, leaf, setup.body())
+    assert answer.status == 201, answer.document
+    assert answer.document["credentialSet"][0]["packedPolicySize"] > 0
+    iam = setup.server.client("iam", answer.credentials)
+    iam.list_roles()
+    with pytest.raises(ClientError) as err:
+        iam.list_users()
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+    policy = setup.iam.create_policy(
+        PolicyName="users-only",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    setup.ra.update_profile(profileId=profile_id, managedPolicyArns=[policy])
+    answer = create_session(setup.server.endpoint, leaf, setup.body())
+    iam = setup.server.client("iam", answer.credentials)
+    # Together the session policies allow what either allows, and nothing else.
+    iam.list_users()
+    iam.list_roles()
+    with pytest.raises(ClientError) as err:
+        iam.list_groups()
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
