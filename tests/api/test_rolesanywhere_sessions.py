@@ -335,3 +335,31 @@ def test_the_profile_s_session_policy_and_managed_policies_limit_the_session(
     with pytest.raises(ClientError) as err:
         iam.list_groups()
     assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_attribute_mappings_choose_the_session_tags(
+    iamd_server: IamdServer, account: Credentials
+) -> None:
+    condition = {"Null": {"aws:PrincipalTag/x509Subject/O": "true"}}  # O must not be mapped
+    setup = make_setup(iamd_server, account, trust=trust_policy(condition))
+    profile_id = setup.profile_arn.rsplit("/", 1)[1]
+    default = setup.ra.get_profile(profileId=profile_id)["profile"]["attributeMappings"]
+    assert {m["certificateField"]: m["mappingRules"] for m in default} == {
+        "x509Subject": [{"specifier": "*"}],
+        "x509Issuer": [{"specifier": "*"}],
+        "x509SAN": [{"specifier": "*"}],
+    }
+    leaf = make_leaf(setup.ca)
+    denied = create_session(iamd_server.endpoint, leaf, setup.body())
+    assert (denied.status, denied.error_type) == (403, "AccessDeniedException")
+
+    put = setup.ra.put_attribute_mapping(
+        profileId=profile_id, certificateField="x509Subject", mappingRules=[{"specifier": "CN"}]
+    )["profile"]["attributeMappings"]
+    assert {"certificateField": "x509Subject", "mappingRules": [{"specifier": "CN"}]} in put
+    answer = create_session(iamd_server.endpoint, leaf, setup.body())
+    assert answer.status == 201, answer.document
+
+    gone = setup.ra.delete_attribute_mapping(profileId=profile_id, certificateField="x509Issuer")
+    fields = [m["certificateField"] for m in gone["profile"]["attributeMappings"]]
+    assert fields == ["x509Subject", "x509SAN"]

@@ -7,7 +7,8 @@ registered like IAM's, authorized with ``rolesanywhere:*`` actions by the same e
   bundle, parsed and checked by ``certificates``; AWS_ACM_PCA and SELF_SIGNED_REPOSITORY
   need AWS Private CA, which iamd does not have);
 - ``profiles``: which roles a session may assume and what limits it (session policy,
-  managed policies, duration, whether a role session name may be passed);
+  managed policies, duration, whether a role session name may be passed), and which
+  certificate attributes become session tags (``mappings``);
 - ``crls``: certificate revocation lists of a trust anchor, checked by CreateSession;
 - ``tagging``: TagResource, UntagResource, ListTagsForResource on all three;
 - ``subjects``: the certificate identities CreateSession has given sessions to;

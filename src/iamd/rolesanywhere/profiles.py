@@ -17,7 +17,7 @@ from typing import Any
 from iamd.errors import ServiceError, ValidationError
 from iamd.model.arn import parse_arn
 from iamd.operations import OperationContext, Params, Result, operation
-from iamd.rolesanywhere import resources
+from iamd.rolesanywhere import mappings, resources
 from iamd.rolesanywhere.resources import PROFILE
 from iamd.store import rolesanywhere as store
 from iamd.store import tags as tag_store
@@ -70,18 +70,11 @@ def detail(ctx: OperationContext, profile: store.Profile) -> dict[str, Any]:
         "updatedAt": profile.updated_at,
         "durationSeconds": profile.duration_seconds,
         "acceptRoleSessionName": profile.accept_role_session_name,
-        "attributeMappings": DEFAULT_MAPPINGS,
+        "attributeMappings": mappings.as_output(profile),
     }
     if profile.session_policy is not None:
         result["sessionPolicy"] = profile.session_policy
     return result
-
-
-# The mappings every profile has by default: every supported attribute of each field.
-DEFAULT_MAPPINGS = [
-    {"certificateField": field, "mappingRules": [{"specifier": "*"}]}
-    for field in ("x509Subject", "x509Issuer", "x509SAN")
-]
 
 
 def _create_context(ctx: OperationContext, params: Params) -> Mapping[str, object]:
@@ -175,3 +168,30 @@ def list_profiles(ctx: OperationContext, params: Params) -> Result:
     if page.marker is not None:
         result["nextToken"] = page.marker
     return result
+
+
+# --- attribute mappings (``mappings``) -------------------------------------------------
+
+
+@operation("rolesanywhere", "PutAttributeMapping", target=_target)
+def put_attribute_mapping(ctx: OperationContext, params: Params) -> Result:
+    profile = resources.find_profile(ctx, params["profileId"])
+    specifiers = [str(rule["specifier"]) for rule in params["mappingRules"]]
+    field = str(params["certificateField"])
+    changed = mappings.with_field(mappings.effective(profile), field, specifiers)
+    updated = replace(profile, attribute_mappings=changed, updated_at=ctx.now)
+    store.save_profile(ctx.db, updated)
+    return {"profile": detail(ctx, updated)}
+
+
+@operation("rolesanywhere", "DeleteAttributeMapping", target=_target)
+def delete_attribute_mapping(ctx: OperationContext, params: Params) -> Result:
+    profile = resources.find_profile(ctx, params["profileId"])
+    field = str(params["certificateField"])
+    current = dict(mappings.effective(profile)).get(field, ())
+    removed = params.get("specifiers")
+    remaining = [s for s in current if removed and s not in removed]
+    changed = mappings.with_field(mappings.effective(profile), field, remaining)
+    updated = replace(profile, attribute_mappings=changed, updated_at=ctx.now)
+    store.save_profile(ctx.db, updated)
+    return {"profile": detail(ctx, updated)}

@@ -12,10 +12,10 @@ minted:
 3. the profile exists in the same account and is enabled, lists the role, and has the
    instance properties it requires; a role session name only if it accepts one;
 4. the role's trust policy allows the service principal ``rolesanywhere.amazonaws.com``
-   ``sts:AssumeRole``, ``sts:TagSession`` (the certificate's attributes become session
-   tags) and ``sts:SetSourceIdentity`` (the subject's CN), with ``aws:PrincipalTag/
-   x509Subject/CN``, ``x509Issuer/...``, ``x509SAN/...``, ``aws:SourceArn`` (the trust
-   anchor) and ``aws:SourceAccount`` in the context;
+   ``sts:AssumeRole``, ``sts:TagSession`` (the certificate's attributes the profile maps
+   become session tags, ``mappings``) and ``sts:SetSourceIdentity`` (the subject's CN),
+   with ``aws:PrincipalTag/x509Subject/CN``, ``x509Issuer/...``, ``x509SAN/...``,
+   ``aws:SourceArn`` (the trust anchor) and ``aws:SourceAccount`` in the context;
 5. the duration: the request's, else the profile's; more than the profile's or the
    role's maximum is a ValidationException; the session never outlives the certificate;
 6. sts/'s ordinary minting, the profile's session policy and managed policies limiting
@@ -41,7 +41,7 @@ from iamd.policy import CompiledPolicy, ContextValue, PolicyKind, PolicySet, pri
 from iamd.policy import Request as PolicyRequest
 from iamd.policy import evaluate as evaluate_policy
 from iamd.policy import service as service_principal
-from iamd.rolesanywhere import certificates, resources, subjects
+from iamd.rolesanywhere import certificates, mappings, resources, subjects
 from iamd.store import roles as role_store
 from iamd.store import rolesanywhere as store
 from iamd.store import tags as tag_store
@@ -54,7 +54,6 @@ from iamd.sts.tokens import SessionClaims, SessionKind
 SERVICE = "rolesanywhere.amazonaws.com"
 UNTRUSTED = "Untrusted Signing Certificate"
 DEFAULT_DURATION = 3600
-MAX_TAG_VALUE = 256
 _ANONYMOUS_KEYS = ("aws:principaltype", "aws:userid", "aws:principalaccount")
 
 
@@ -114,19 +113,6 @@ def _profile(ctx: OperationContext, arn: str, account: str) -> store.Profile:
     if not profile.enabled:
         raise AccessDenied("Profile is disabled")
     return profile
-
-
-def _attribute_tags(certificate: x509.Certificate) -> tuple[tuple[str, str], ...]:
-    """The certificate's attributes as session tags (``x509Subject/CN``...), as AWS's
-    default attribute mappings extract them."""
-    pairs: list[tuple[str, str]] = []
-    pairs += [(f"x509Subject/{k}", v) for k, v in certificates.names(certificate.subject)]
-    pairs += [(f"x509Issuer/{k}", v) for k, v in certificates.names(certificate.issuer)]
-    pairs += [(f"x509SAN/{k}", v) for k, v in certificates.subject_alternative_names(certificate)]
-    unique: dict[str, tuple[str, str]] = {}
-    for key, value in pairs:
-        unique.setdefault(key.lower(), (key, value[:MAX_TAG_VALUE]))
-    return tuple(unique.values())
 
 
 def _source_identity(certificate: x509.Certificate) -> str | None:
@@ -224,7 +210,7 @@ def create_session(ctx: OperationContext, params: Params) -> Result:
     if role is None or role.account_id != anchor.account_id:
         raise AccessDenied("Not authorized to perform sts:AssumeRole")
     session_name = _session_name(params, profile, certificate)
-    tags = _attribute_tags(certificate)
+    tags = mappings.session_tags(mappings.effective(profile), certificate)
     source_identity = _source_identity(certificate)
     _authorize(ctx, role, anchor_arn, tags, source_identity, session_name)
     duration = _duration(params, profile, role)

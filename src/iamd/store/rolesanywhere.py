@@ -50,6 +50,8 @@ class Profile:
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    # (certificate field, specifiers) pairs; None: the default mappings
+    attribute_mappings: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
 
 def _anchor(row: Row[Any]) -> TrustAnchor:
@@ -80,7 +82,14 @@ def _profile(row: Row[Any]) -> Profile:
         created_by=row.created_by,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
+        attribute_mappings=_mappings(row.attribute_mappings),
     )
+
+
+def _mappings(text: str | None) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    if text is None:
+        return None
+    return tuple((str(field), tuple(str(s) for s in specs)) for field, specs in json.loads(text))
 
 
 # --- trust anchors ----------------------------------------------------------------------
@@ -152,6 +161,11 @@ def _profile_values(profile: Profile) -> dict[str, object]:
         "duration_seconds": profile.duration_seconds,
         "require_instance_properties": profile.require_instance_properties,
         "accept_role_session_name": profile.accept_role_session_name,
+        "attribute_mappings": (
+            None
+            if profile.attribute_mappings is None
+            else json.dumps([[f, list(s)] for f, s in profile.attribute_mappings])
+        ),
         "updated_at": profile.updated_at,
     }
 

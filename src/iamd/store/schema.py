@@ -520,6 +520,7 @@ ra_profiles = Table(
     Column("require_instance_properties", Boolean, nullable=False),
     Column("accept_role_session_name", Boolean, nullable=False),
     Column("created_by", String(2048), nullable=False),
+    Column("attribute_mappings", Text, nullable=True),  # JSON; NULL: the default mappings
     _ts("created_at"),
     _ts("updated_at"),
     Index("ix_ra_profiles_account", "account_id", "profile_id"),

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("require_instance_properties", sa.Boolean(), nullable=False),
         sa.Column("accept_role_session_name", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(length=2048), nullable=False),
+        sa.Column("attribute_mappings", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"]),
