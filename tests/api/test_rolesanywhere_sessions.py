@@ -363,3 +363,12 @@ def test_attribute_mappings_choose_the_session_tags(
     gone = setup.ra.delete_attribute_mapping(profileId=profile_id, certificateField="x509Issuer")
     fields = [m["certificateField"] for m in gone["profile"]["attributeMappings"]]
     assert fields == ["x509Subject", "x509SAN"]
+
+
+def test_a_session_never_outlives_its_certificate(setup: Setup) -> None:
+    not_after = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=20)
+    leaf = make_leaf(setup.ca, not_after=not_after)
+    answer = create_session(setup.server.endpoint, leaf, setup.body())
+    assert answer.status == 201, answer.document
+    expiration = answer.document["credentialSet"][0]["credentials"]["expiration"]
+    assert dt.datetime.fromisoformat(expiration) == not_after
