@@ -372,3 +372,18 @@ def test_a_session_never_outlives_its_certificate(setup: Setup) -> None:
     assert answer.status == 201, answer.document
     expiration = answer.document["credentialSet"][0]["credentials"]["expiration"]
     assert dt.datetime.fromisoformat(expiration) == not_after
+
+
+def test_a_profile_requiring_instance_properties_refuses_a_request_without_them(
+    setup: Setup,
+) -> None:
+    profile = setup.ra.create_profile(
+        name="strict", roleArns=[setup.role_arn], enabled=True, requireInstanceProperties=True
+    )["profile"]
+    assert profile["requireInstanceProperties"] is True
+    leaf = make_leaf(setup.ca)
+    body = setup.body(profileArn=profile["profileArn"])
+    refused = create_session(setup.server.endpoint, leaf, body)
+    assert (refused.status, refused.error_type) == (403, "AccessDeniedException")
+    body["instanceProperties"] = {"hostname": "build-7"}
+    assert create_session(setup.server.endpoint, leaf, body).status == 201
