@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "iam": {"policy", "model", "store", "operations", *SHARED},
     "sts": {"policy", "model", "store", "operations", "iam", *SHARED},
     "audit": {"model", "store", "operations", *SHARED},
+    "rolesanywhere": {"policy", "model", "store", "operations", "sts", *SHARED},
     "server": {"*"},
     "cli": {"*"},
 }

@@ -25,7 +25,9 @@ from iamd.model.caller import Caller, CallerKind
 from iamd.store.audit_events import StoredEvent
 
 EVENT_VERSION = "1.09"
-_ASSUME = frozenset({"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+_ASSUME = frozenset(
+    {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "CreateSession"}
+)
 _UNSIGNED = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
 # STS results that carry nothing a trail needs (and may carry what it must not).
 _NO_RESPONSE = frozenset({"GetCallerIdentity", "DecodeAuthorizationMessage", "GetAccessKeyInfo"})
@@ -44,6 +46,9 @@ _RESOURCE_TYPES = {
     "server-certificate": "AWS::IAM::ServerCertificate",
     "assumed-role": "AWS::STS::AssumedRole",
     "federated-user": "AWS::STS::FederatedUser",
+    "trust-anchor": "AWS::RolesAnywhere::TrustAnchor",
+    "profile": "AWS::RolesAnywhere::Profile",
+    "crl": "AWS::RolesAnywhere::CRL",
 }
 
 
@@ -226,7 +231,7 @@ def _resources(facts: Facts) -> list[tuple[str, str, str]]:
     """(ARN, account, CloudTrail type) of what the request acted on."""
     arns: list[str] = []
     if facts.action in _ASSUME and facts.params is not None:
-        arns.append(str(facts.params.get("RoleArn") or ""))
+        arns.append(str(facts.params.get("RoleArn") or facts.params.get("roleArn") or ""))
     elif facts.target_arn and facts.target_arn != "*":
         arns.append(facts.target_arn)
     found = []

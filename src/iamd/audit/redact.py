@@ -86,7 +86,8 @@ def _clean(value: Any, hidden: frozenset[str]) -> Any:
             if item is None or isinstance(item, (bytes, bytearray)):
                 continue
             name = str(key)
-            out[name[:1].lower() + name[1:]] = HIDDEN if name in hidden else _clean(item, hidden)
+            secret = name in hidden or (name[:1].upper() + name[1:]) in hidden  # REST-JSON
+            out[name[:1].lower() + name[1:]] = HIDDEN if secret else _clean(item, hidden)
         return out
     if kind is list or kind is tuple:
         return [_clean(item, hidden) for item in value]

@@ -9,7 +9,8 @@ The stack, outermost first (``build_app`` is the one place that says so)::
                     / -> QueryEndpoint (JsonEndpoint with X-Amz-Target);
                     /authorize -> AuthorizeEndpoint;
                     /verify-credential -> VerifyEndpoint
-                    (JSON in and out); anything else -> NotFound
+                    (JSON in and out); a REST-JSON service's path (Roles Anywhere:
+                    /profiles, /sessions...) -> RestEndpoint; anything else -> NotFound
     QueryEndpoint   body (capped) -> pairs -> Pipeline -> XML; every error through
                     errors.error_response, the single error handler
 
@@ -34,6 +35,7 @@ from iamd.protocol.json_protocol import CONTENT_TYPE as JSON_CONTENT_TYPE
 from iamd.server import errors, forms, logs, observe, routing
 from iamd.server.authorize_endpoint import AuthorizeEndpoint
 from iamd.server.pipeline import Exchange, Peer, Pipeline
+from iamd.server.rest_endpoint import RestEndpoint
 from iamd.server.runtime import Runtime, open_runtime
 from iamd.server.verify_endpoint import VerifyEndpoint
 
@@ -159,11 +161,13 @@ class Router:
         authorize: ASGIApp | None = None,
         verify: ASGIApp | None = None,
         json: ASGIApp | None = None,
+        rest: RestEndpoint | None = None,
     ) -> None:
         self.query = query
         self.authorize = authorize
         self.verify = verify
         self.json = json
+        self.rest = rest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = routing.endpoint_for(scope["path"])
@@ -180,6 +184,8 @@ class Router:
             await self.authorize(scope, receive, send)
         elif endpoint is routing.Endpoint.VERIFY and self.verify is not None:
             await self.verify(scope, receive, send)
+        elif self.rest is not None and (rest := self._rest_service(scope)) is not None:
+            await self.rest(scope, receive, send, rest)
         else:
             rid = scope[REQUEST_ID]
             status, raw, body = errors.error_response(
@@ -187,6 +193,14 @@ class Router:
             )
             headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw]
             await send_response(send, status, headers, body)
+
+    @staticmethod
+    def _rest_service(scope: Scope) -> str | None:
+        if routing.endpoint_for(scope["path"]) is not routing.Endpoint.NOT_FOUND:
+            return None
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        path = raw_path.decode("latin-1").partition("?")[0]
+        return routing.rest_service_for(path, scope["headers"])
 
 
 class Observe:
@@ -266,7 +280,11 @@ def build_app(runtime: Runtime) -> IamdApp:
     """The middleware stack, outermost first, in this one place."""
     query = QueryEndpoint(runtime)
     router = Router(
-        query, AuthorizeEndpoint(runtime), VerifyEndpoint(runtime), JsonEndpoint(query.pipeline)
+        query,
+        AuthorizeEndpoint(runtime),
+        VerifyEndpoint(runtime),
+        JsonEndpoint(query.pipeline),
+        RestEndpoint(runtime),
     )
     stack = ServerErrors(RequestIds(Observe(router)))
     return IamdApp(runtime, stack)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -45,6 +45,11 @@ from iamd.server.last_used import LastUsed
 from iamd.server.runtime import Runtime
 from iamd.store.access_keys import get_access_key
 from iamd.store.audit_events import StoredEvent
+
+# (connection, now) -> (who, signing region, what the operation is handed as presented)
+Authenticator = Callable[[Connection, dt.datetime], tuple[Authenticated, str, Any]]
+
+R = TypeVar("R")
 
 ANONYMOUS = Caller(kind=CallerKind.ANONYMOUS, account_id="", arn="", user_id="anonymous")
 
@@ -103,12 +108,12 @@ class Pipeline:
 
     def _audited(
         self,
-        handle: Callable[[HttpRequest, Any, Peer, Exchange, Seen | None], bytes],
+        handle: Callable[[HttpRequest, Any, Peer, Exchange, Seen | None], R],
         http: HttpRequest,
         request: Any,
         peer: Peer,
         exchange: Exchange,
-    ) -> bytes:
+    ) -> R:
         recorder = self.runtime.recorder
         if recorder is None:
             return handle(http, request, peer, exchange, None)
@@ -178,9 +183,14 @@ class Pipeline:
         peer: Peer,
         exchange: Exchange,
         seen: Seen | None,
+        authenticate: Authenticator | None = None,
     ) -> operations.Result:
         """Authenticate, authorize and run ``op`` in one transaction; the audit event of a
-        write goes into that transaction, any other's to the recorder's queue."""
+        write goes into that transaction, any other's to the recorder's queue.
+
+        ``authenticate`` replaces SigV4 for an operation that is signed otherwise (Roles
+        Anywhere's CreateSession: the X.509 signature), and hands the operation what was
+        presented (``ctx.presented``)."""
         rt = self.runtime
         service = exchange.service
         if seen is not None:
@@ -191,7 +201,10 @@ class Pipeline:
 
         def run(conn: Connection) -> operations.Result:
             now = rt.clock.now()
-            if signed:
+            presented: Any = None
+            if authenticate is not None:
+                who, region, presented = authenticate(conn, now)
+            elif signed:
                 who, region = self._authenticate(conn, http, service, now)
             else:
                 who, region = Authenticated(ANONYMOUS), "us-east-1"
@@ -226,6 +239,7 @@ class Pipeline:
                 memo={} if op.readonly else None,
                 counter=who.counter,
                 start_writing=start_writing,
+                presented=presented,
             )
             if op.authorize:
                 extra = op.request_context(ctx, params) if op.request_context else None

@@ -5,6 +5,8 @@ IAM and STS share ``/``. A signed request names its service in the credential sc
 AssumeRoleWithWebIdentity and AssumeRoleWithSAML may be) is told apart by its Action,
 with STS's API version or none. ``/healthz`` answers once the server is ready;
 ``/authorize`` is the JSON authorization API for other services (``authorize_endpoint``).
+Any other path may belong to a REST-JSON service (IAM Roles Anywhere: ``/profiles``,
+``/trustanchor/{id}``, ``/sessions``...), told apart by ``rest_service_for``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from enum import Enum
 
 from iamd.auth import HttpRequest
-from iamd.protocol import SERVICE_VERSIONS, load_service
+from iamd.protocol import REST_SERVICE_VERSIONS, SERVICE_VERSIONS, load_rest_service, load_service
 
 DEFAULT_SERVICE = "iam"
 QUERY_METHODS = frozenset({"GET", "POST"})
@@ -118,4 +120,31 @@ def signing_key_id(request: HttpRequest) -> str | None:
             if field[: len(_QUERY_CREDENTIAL)].lower() == _QUERY_CREDENTIAL:
                 key = urllib.parse.unquote(field[len(_QUERY_CREDENTIAL) :]).partition("/")[0]
                 return key if key.isalnum() and len(key) <= 128 else None
+    return None
+
+
+def _scope_service(authorization: str) -> str | None:
+    found = _SCOPE.search(authorization)
+    return found.group(1) if found else None
+
+
+def rest_service_for(path: str, headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    """The REST-JSON service (``rolesanywhere``) a request on ``path`` is for, or None.
+
+    The credential scope decides for a signed request (SigV4 or Roles Anywhere's X.509
+    variant, whose Credential is scoped the same way); an unsigned one goes to the service
+    whose URI templates match the path, and is refused there. The paths of the Query
+    endpoint and of iamd's own APIs never reach here.
+    """
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            service = _scope_service(value.decode("latin-1"))
+            if service in REST_SERVICE_VERSIONS:
+                return service
+            if service is not None:
+                return None
+            break
+    for service in REST_SERVICE_VERSIONS:
+        if load_rest_service(service).serves_path(path):
+            return service
     return None

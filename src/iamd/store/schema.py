@@ -522,3 +522,77 @@ access_advisor_jobs = Table(
     _ts("created_at"),
     Index("ix_access_advisor_jobs_account", "account_id", "created_at"),
 )
+
+# --- IAM Roles Anywhere (the rolesanywhere service) -----------------------------------
+# Trust anchors hold the CA bundle as submitted (PEM); profiles name the roles a session
+# may assume and what limits it (JSON lists of ARNs, the session policy as submitted).
+# CRLs are kept as imported (DER) with the trust anchor they revoke certificates of.
+# Subjects are the certificate identities CreateSession has seen (one per distinguished
+# name and account), with the last certificate and instance properties they came with.
+# Names are not unique (AWS allows duplicates); ids are UUIDs. Tags live in ``tags``
+# under the resource types ``ra-trust-anchor``, ``ra-profile`` and ``ra-crl``.
+ra_trust_anchors = Table(
+    "ra_trust_anchors",
+    metadata,
+    Column("trust_anchor_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("source_type", String(32), nullable=False),
+    Column("certificate_data", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_trust_anchors_account", "account_id", "trust_anchor_id"),
+)
+
+ra_profiles = Table(
+    "ra_profiles",
+    metadata,
+    Column("profile_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("role_arns", Text, nullable=False),
+    Column("managed_policy_arns", Text, nullable=False),
+    Column("session_policy", Text, nullable=True),
+    Column("duration_seconds", Integer, nullable=False),
+    Column("require_instance_properties", Boolean, nullable=False),
+    Column("accept_role_session_name", Boolean, nullable=False),
+    Column("created_by", String(2048), nullable=False),
+    Column("attribute_mappings", Text, nullable=True),  # JSON; NULL: the default mappings
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_profiles_account", "account_id", "profile_id"),
+)
+
+ra_crls = Table(
+    "ra_crls",
+    metadata,
+    Column("crl_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("trust_anchor_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("crl_data", LargeBinary, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_crls_account", "account_id", "crl_id"),
+    Index("ix_ra_crls_trust_anchor", "trust_anchor_id"),
+)
+
+ra_subjects = Table(
+    "ra_subjects",
+    metadata,
+    Column("subject_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("x509_subject", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("last_serial", String(64), nullable=False),
+    Column("last_issuer", Text, nullable=False),
+    Column("last_certificate", Text, nullable=False),
+    Column("last_instance_properties", Text, nullable=True),
+    _ts("last_seen_at"),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_subjects_account", "account_id", "subject_id"),
+)
