@@ -2,19 +2,25 @@
 
 A committed write's event is appended in the write's own transaction, so the two commit
 or vanish together (``in_transaction``). Every other event (reads, refusals, failed
-authentication) is queued and appended by a background thread in batches of up to
-``BATCH`` within ``INTERVAL`` of the request (``submit``): a read pays for building its
-record, not for a write transaction, and SQLite's writers are not queued behind readers.
-``close`` (server shutdown) drains the queue. Only a process killed outright can lose
-queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
-never among them.
+authentication) is queued (``submit``) and stored in batches: ``INTERVAL`` after the first
+event of a batch, or as soon as ``BATCH`` are waiting, by a callback on the server's event
+loop, the thread that serves requests. Not a thread of its own: under CPython's GIL a
+second busy thread makes the event loop wait for it after every I/O wait, which cost more
+requests per second than the work itself. A read pays for building its record, in one
+batch of many, not for a write transaction of its own.
 
-Retention (``IAMD_AUDIT_RETENTION_DAYS``) is applied by the same thread, hourly, in
+``close`` (server shutdown) drains the queue; only a process killed outright can lose
+queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
+never among them. Without a running event loop (a script, a test) the queue is stored
+when ``flush`` or ``close`` is called.
+
+Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the loop's default executor, in
 batches, so a large backlog is forgotten without a long transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import logging
@@ -26,6 +32,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from iamd import metrics
 from iamd.audit.event import Facts, build
 from iamd.store import audit_events
 from iamd.store.audit_events import StoredEvent
@@ -33,8 +40,8 @@ from iamd.store.db import Database, StoreError
 
 log = logging.getLogger("iamd.audit")
 
-INTERVAL = 0.2  # seconds between flushes of queued events
-BATCH = 1000
+INTERVAL = 0.2  # seconds from a batch's first event to its flush
+BATCH = 500
 MAX_QUEUED = 100_000  # beyond this, new queued events are counted as dropped and logged
 RETENTION_EVERY = dt.timedelta(hours=1)
 
@@ -56,15 +63,13 @@ class Recorder:
         self.interval = interval
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._queue: deque[Facts] = deque()
-        self._wake = threading.Event()
-        self._stopping = False
-        self._lock = threading.Lock()  # one flush at a time (thread and close)
+        self._scheduled: asyncio.Handle | None = None  # the batch's flush, once asked for
+        self._soon = False  # the flush asked for is the immediate one
+        self._lock = threading.Lock()  # one flush at a time
         self._sink_lock = threading.Lock()
         self._sink = _open_sink(log_path) if log_path else None
         self._last_retention: dt.datetime | None = None
         self.dropped = 0
-        self._thread = threading.Thread(target=self._run, name="iamd-audit", daemon=True)
-        self._thread.start()
 
     # -- the request path -------------------------------------------------------------
 
@@ -79,25 +84,37 @@ class Recorder:
         self._write_sink(rows)
 
     def submit(self, facts: Facts) -> None:
-        """Queue ``facts`` for the background thread (built and stored there); a read
-        that succeeded is dropped when reads are not recorded."""
+        """Queue ``facts`` to be built and stored with the rest of its batch; a read that
+        succeeded is dropped when reads are not recorded."""
         if not self.reads and facts.read_only and facts.error_code is None:
             return
         if len(self._queue) >= MAX_QUEUED:
             self.dropped += 1
+            metrics.AUDIT_DROPPED.inc()
             if self.dropped % 10_000 == 1:
                 log.error("audit queue full: %d events dropped so far", self.dropped)
             return
         self._queue.append(facts)
+        self._schedule()
 
-    # -- the background thread --------------------------------------------------------
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop: stored by flush() or close()
+        if len(self._queue) >= BATCH and not self._soon:
+            if self._scheduled is not None:
+                self._scheduled.cancel()  # the timer: a full batch goes now
+            self._scheduled, self._soon = loop.call_soon(self._flush_on_loop), True
+        elif self._scheduled is None:
+            self._scheduled = loop.call_later(self.interval, self._flush_on_loop)
 
-    def _run(self) -> None:
-        while not self._stopping:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            self.flush()
-            self._apply_retention()
+    def _flush_on_loop(self) -> None:
+        self._scheduled, self._soon = None, False
+        self.flush()
+        self._apply_retention()
+
+    # -- storing ----------------------------------------------------------------------
 
     def flush(self) -> None:
         """Build and store every queued event now."""
@@ -117,8 +134,11 @@ class Recorder:
                 except (SQLAlchemyError, StoreError):
                     log.exception("could not store %d audit events", len(rows))
                     self._queue.extendleft(reversed(facts))
-                    return
+                    break
                 self._write_sink(rows)
+            metrics.AUDIT_QUEUED.set(len(self._queue))
+            if self._queue:
+                self._schedule()  # a failed batch is tried again later
 
     def _apply_retention(self) -> None:
         if not self.retention_days:
@@ -127,7 +147,12 @@ class Recorder:
         if self._last_retention is not None and now - self._last_retention < RETENTION_EVERY:
             return
         self._last_retention = now
-        self.forget_expired(now)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.forget_expired(now)
+            return
+        loop.run_in_executor(None, self.forget_expired, now)
 
     def forget_expired(self, now: dt.datetime) -> int:
         """Delete the events older than the retention period; how many went."""
@@ -148,9 +173,9 @@ class Recorder:
             return total
 
     def close(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        self._thread.join(timeout=10)
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled, self._soon = None, False
         self.flush()
         if self._sink is not None:
             os.close(self._sink)
