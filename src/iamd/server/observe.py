@@ -52,6 +52,11 @@ AUTHENTICATION_CODES = frozenset(
 )
 
 
+# (service, operation, outcome) -> its request counter and latency histogram: looking a
+# labelled child up in prometheus-client takes a lock and builds a key every time.
+_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
 def request(
     scope: MutableMapping[str, Any], exchange: Exchange, status: int, seconds: float
 ) -> None:
@@ -59,8 +64,14 @@ def request(
     served = (service, exchange.action) in OWN or operations.lookup(service, exchange.action)
     name = exchange.action if served else "unknown"
     outcome = exchange.outcome
-    metrics.REQUESTS.labels(service, name, outcome).inc()
-    metrics.LATENCY.labels(service, name).observe(seconds)
+    counted = _children.get((service, name, outcome))
+    if counted is None:
+        counted = _children[(service, name, outcome)] = (
+            metrics.REQUESTS.labels(service, name, outcome),
+            metrics.LATENCY.labels(service, name),
+        )
+    counted[0].inc()
+    counted[1].observe(seconds)
     if outcome == "ok":
         if (service, name) in MINTING:
             metrics.SESSIONS.labels(name).inc()
