@@ -65,6 +65,7 @@ class Recorder:
         self._queue: deque[Facts] = deque()
         self._scheduled: asyncio.Handle | None = None  # the batch's flush, once asked for
         self._soon = False  # the flush asked for is the immediate one
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()  # one flush at a time
         self._sink_lock = threading.Lock()
         self._sink = _open_sink(log_path) if log_path else None
@@ -102,6 +103,8 @@ class Recorder:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no event loop: stored by flush() or close()
+        if self._loop is not loop:  # a new loop (tests run one per call): the old one's
+            self._loop, self._scheduled, self._soon = loop, None, False  # timer is gone
         if len(self._queue) >= BATCH and not self._soon:
             if self._scheduled is not None:
                 self._scheduled.cancel()  # the timer: a full batch goes now
