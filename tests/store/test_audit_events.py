@@ -135,3 +135,43 @@ def test_without_reads_only_writes_and_refusals_are_kept(db: Database) -> None:
         recorder.close()  # drains the queue
     found = db.run(False, lambda conn: audit_events.lookup(conn, None))
     assert sorted(json.loads(f.event.record)["requestID"] for f in found) == ["r2", "r3"]
+
+
+def test_queued_events_are_stored_by_the_event_loop(db: Database) -> None:
+    """In a server the loop stores a batch INTERVAL after its first event, or at once when
+    BATCH are waiting; nothing else runs it."""
+    import asyncio
+
+    from iamd.audit import recorder as recorder_module
+
+    recorder = Recorder(db, interval=0.05)
+
+    def stored() -> int:
+        return len(db.run(False, lambda conn: audit_events.lookup(conn, None, limit=2000)))
+
+    async def scenario() -> tuple[int, int, int]:
+        recorder.submit(_facts(1))
+        before = stored()
+        await asyncio.sleep(0.3)
+        after_timer = stored()
+        for n in range(recorder_module.BATCH):
+            recorder.submit(_facts(n + 2))
+        await asyncio.sleep(0)  # one turn of the loop: the full batch goes now
+        return before, after_timer, stored()
+
+    try:
+        before, after_timer, after_batch = asyncio.run(scenario())
+        assert (before, after_timer) == (0, 1)
+        assert after_batch == 1 + recorder_module.BATCH
+        assert asyncio.run(_one_more(recorder)) == 0  # a new loop schedules its own flush
+        assert stored() == 2 + recorder_module.BATCH
+    finally:
+        recorder.close()
+
+
+async def _one_more(recorder: Recorder) -> int:
+    import asyncio
+
+    recorder.submit(_facts(9999))
+    await asyncio.sleep(0.3)
+    return len(recorder._queue)
