@@ -1,4 +1,9 @@
-"""One Query request, from decoded pairs to the response body.
+"""One API request, from its wire form to the response body.
+
+A Query request (IAM, STS) is shown; a JSON-protocol one (``handle_json``: CloudTrail's
+LookupEvents, by ``X-Amz-Target``) and a REST-JSON one (``rest_pipeline``: Roles Anywhere)
+differ only in how the operation and its parameters are read and the result written: all
+of them run the operation through ``execute``, and every one leaves an audit event.
 
 ::
 
@@ -17,8 +22,9 @@
     ──> commit ──> protocol.serialize_result (XML)
     ──> any other request's audit event (a read, a refusal) is queued for the recorder
 
-Everything raised here reaches the single error handler (``errors.error_response``) in the
-ASGI layer, which renders it in the namespace of ``exchange.service``. This code is
+Everything raised here reaches the single error handler of the request's protocol in the
+ASGI layer (``errors.error_response`` renders Query errors in ``exchange.service``'s
+namespace). This code is
 synchronous: it runs on the event loop's thread, since a request is a few hundred
 microseconds of CPU and short database calls, and a thread hop would cost as much.
 """
