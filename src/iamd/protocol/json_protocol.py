@@ -38,6 +38,7 @@ _JSON_CODES = {
     "SignatureDoesNotMatch": "InvalidSignatureException",
     "MissingAuthenticationToken": "MissingAuthenticationTokenException",
     "IncompleteSignature": "IncompleteSignatureException",
+    "ValidationError": "ValidationException",
 }
 
 
