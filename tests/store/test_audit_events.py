@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from iamd.audit.event import Facts
 from iamd.audit.recorder import Recorder
@@ -175,3 +178,53 @@ async def _one_more(recorder: Recorder) -> int:
     recorder.submit(_facts(9999))
     await asyncio.sleep(0.3)
     return len(recorder._queue)
+
+
+def test_nul_and_overlong_text_are_stored(db: Database) -> None:
+    """PostgreSQL's text refuses NUL, which a client can put in an Action: it is replaced;
+    a lookup column too short for a value gets the value's start."""
+    recorder = Recorder(db, interval=60)
+    try:
+        recorder.submit(_facts(1, action="Get\x00User", error_code="InvalidAction"))
+        recorder.submit(_facts(2))
+        recorder.flush()
+        found = db.run(False, lambda conn: audit_events.lookup(conn, None))
+        assert sorted(f.event.event_name for f in found) == ["GetUser", "Get\ufffdUser"]
+        assert json.loads(found[-1].event.record)["requestID"] in ("r1", "r2")
+        long = _facts(3, action="x" * 5000)  # longer than its column: cut there
+        recorder.submit(long)
+        recorder.submit(_facts(4))
+        recorder.flush()
+        names = [
+            f.event.event_name for f in db.run(False, lambda conn: audit_events.lookup(conn, None))
+        ]
+        assert "x" * 128 in names and len(recorder._queue) == 0
+    finally:
+        recorder.close()
+
+
+def test_an_event_the_database_refuses_is_dropped_alone(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import DataError
+
+    from iamd.audit import recorder as recorder_module
+
+    real = recorder_module._append
+
+    def refusing(rows: list[StoredEvent], conn: Any) -> None:
+        if any(row.event_name == "Poison" for row in rows):
+            raise DataError("INSERT", None, ValueError("refused"))
+        real(rows, conn)
+
+    monkeypatch.setattr(recorder_module, "_append", refusing)
+    recorder = Recorder(db, interval=60)
+    try:
+        for n, action in enumerate(["GetUser", "Poison", "ListUsers"]):
+            recorder.submit(_facts(n, action=action))
+        recorder.flush()
+        assert len(recorder._queue) == 0 and recorder.dropped == 1
+        found = db.run(False, lambda conn: audit_events.lookup(conn, None))
+        assert sorted(f.event.event_name for f in found) == ["GetUser", "ListUsers"]
+    finally:
+        recorder.close()

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from iamd import metrics
 from iamd.audit.event import Facts, build
@@ -134,14 +134,39 @@ class Recorder:
                         log.exception("could not build the audit event of %s", one.request_id)
                 try:
                     self.database.run(True, functools.partial(_append, rows))
-                except (SQLAlchemyError, StoreError):
-                    log.exception("could not store %d audit events", len(rows))
+                except (OperationalError, StoreError):  # the database is away or busy
+                    log.exception("could not store %d audit events; will try again", len(rows))
                     self._queue.extendleft(reversed(facts))
                     break
+                except SQLAlchemyError:  # one of them is refused: store the others
+                    log.exception("a batch of audit events was refused; storing one by one")
+                    try:
+                        rows = self._one_by_one(rows)
+                    except (OperationalError, StoreError):
+                        log.exception("could not store audit events; will try again")
+                        self._queue.extendleft(reversed(facts))
+                        break
                 self._write_sink(rows)
             metrics.AUDIT_QUEUED.set(len(self._queue))
             if self._queue:
                 self._schedule()  # a failed batch is tried again later
+
+    def _one_by_one(self, rows: list[StoredEvent]) -> list[StoredEvent]:
+        """Store each of ``rows`` on its own; those refused are dropped (and counted), so
+        that one bad event cannot hold back the trail."""
+        stored = []
+        for row in rows:
+            try:
+                self.database.run(True, functools.partial(_append, [row]))
+            except (OperationalError, StoreError):
+                raise
+            except SQLAlchemyError:
+                self.dropped += 1
+                metrics.AUDIT_DROPPED.inc()
+                log.exception("audit event %s refused by the database; dropped", row.event_id)
+                continue
+            stored.append(row)
+        return stored
 
     def _apply_retention(self) -> None:
         if not self.retention_days:

@@ -79,16 +79,18 @@ def append(conn: Connection, events: Sequence[StoredEvent]) -> None:
         [
             {
                 "event_id": e.event_id,
-                "account_id": e.account_id,
+                "account_id": _clean(e.account_id, 12),
                 "event_time": e.event_time,
-                "event_name": e.event_name,
-                "event_source": e.event_source,
+                "event_name": _clean(e.event_name, 128),
+                "event_source": _clean(e.event_source, 64),
                 "read_only": e.read_only,
-                "username": e.username,
-                "access_key_id": e.access_key_id,
-                "principal_arn": e.principal_arn,
-                "resources": "".join(f"{kind}\t{_line(name)}\n" for kind, name in e.resources),
-                "record": e.record,
+                "username": _clean(e.username, 256),
+                "access_key_id": _clean(e.access_key_id, 128),
+                "principal_arn": _clean(e.principal_arn, 2048),
+                "resources": "".join(
+                    f"{_clean(kind)}\t{_line(name)}\n" for kind, name in e.resources
+                ),
+                "record": _clean(e.record),
             }
             for e in events
         ],
@@ -204,7 +206,18 @@ def forget_before(conn: Connection, cutoff: dt.datetime, batch: int = 5000) -> i
 
 
 def _line(name: str) -> str:
-    return name.replace("\t", " ").replace("\n", " ")
+    return name.replace("\x00", "\ufffd").replace("\t", " ").replace("\n", " ")
+
+
+def _clean(text: str | None, limit: int | None = None) -> str | None:
+    """``text`` as its column can hold it: cut to ``limit`` characters (a lookup column;
+    the record keeps the whole value), NUL replaced (PostgreSQL's text refuses it, and a
+    client's Action can hold one)."""
+    if text is None:
+        return None
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def _resources_of(text: str) -> tuple[tuple[str, str], ...]:
