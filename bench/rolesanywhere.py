@@ -178,7 +178,9 @@ def main() -> int:
         with IamdServer(workdir / "iamd", args.workers) as server:
             assert isinstance(server, IamdServer)
             session_raw, user, role_arn = seed(server, args.key)
-            assume = Call("sts", "AssumeRole", (("RoleArn", role_arn), ("RoleSessionName", "b")))
+            assume = Call(
+                "sts", "AssumeRole", (("RoleArn", role_arn), ("RoleSessionName", "bench"))
+            )
             assume_raw = signed_request(server.endpoint, assume, user)
             check(server, session_raw, b'"credentialSet"')
             check(server, assume_raw, b"<AssumeRoleResult>")
