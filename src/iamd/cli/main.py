@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from iamd import __version__
 from iamd.cli import (
     account_cmd,
+    credentials_cmd,
     db_cmd,
     idp_cmd,
     keys_cmd,
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     role_cmd.register(commands)
     service_cmd.register(commands)
     idp_cmd.register(commands)
+    credentials_cmd.register(commands)
     return parser
 
 
