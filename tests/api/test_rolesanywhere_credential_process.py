@@ -1,14 +1,19 @@
-"""``iamd credentials credential-process``: boto3, configured with ``credential_process``
-and nothing else, gets a role's credentials from a certificate, makes an authorized IAM
-call, and gets fresh credentials once they near expiry (a 900 s session is inside
-botocore's 15-minute refresh window at once, so every use refreshes)."""
+"""``iamd credentials``: boto3, configured with ``credential_process`` and nothing else,
+gets a role's credentials from a certificate, makes an authorized IAM call, and gets fresh
+credentials once they near expiry (a 900 s session is inside botocore's 15-minute refresh
+window at once, so every use refreshes); and boto3 with no configuration but
+``AWS_EC2_METADATA_SERVICE_ENDPOINT`` gets them from ``iamd credentials serve``."""
 
 from __future__ import annotations
 
 import json
 import shlex
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -90,3 +95,85 @@ def test_a_refusal_is_reported_and_exits_1(
     assert done.stdout == ""
     assert "Untrusted Signing Certificate" in done.stderr
     assert "PRIVATE KEY" not in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _token(port: int, ttl: str = "60") -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/latest/api/token",
+        method="PUT",
+        headers={"X-aws-ec2-metadata-token-ttl-seconds": ttl},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return str(response.read().decode())
+
+
+@pytest.mark.parametrize("refresh_window", ["300", "900"])
+def test_boto3_through_the_metadata_endpoint_reaches_iam(
+    iamd_server: IamdServer,
+    account: Credentials,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    refresh_window: str,
+) -> None:
+    setup = make_setup(iamd_server, account, kind="ec")
+    leaf = make_leaf(setup.ca, kind="ec")
+    command = _write(tmp_path, setup, leaf, None)
+    command[command.index("credential-process")] = "serve"
+    port = _free_port()
+    command += ["--port", str(port), "--refresh-window", refresh_window]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                token = _token(port)
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        # IMDSv2 only: no token, no answer.
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/latest/meta-data/iam/security-credentials/", timeout=5
+            )
+        assert err.value.code == 401
+        listing = urllib.request.Request(
+            f"http://127.0.0.1:{port}/latest/meta-data/iam/security-credentials/",
+            headers={"X-aws-ec2-metadata-token": token},
+        )
+        with urllib.request.urlopen(listing, timeout=5) as response:
+            assert response.read() == b"workload"
+
+        config = tmp_path / "empty-config"
+        config.write_text("")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", f"http://127.0.0.1:{port}/")
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                     "AWS_PROFILE", "AWS_EC2_METADATA_DISABLED"):  # fmt: skip
+            monkeypatch.delenv(name, raising=False)
+        session = boto3.session.Session(region_name="us-east-1")
+        iam = session.client("iam", endpoint_url=iamd_server.endpoint)
+        assert [r["Arn"] for r in iam.list_roles()["Roles"]] == [setup.role_arn]
+        credentials = session.get_credentials()
+        assert credentials.method == "iam-role"
+        first = credentials.get_frozen_credentials().access_key
+        second = credentials.get_frozen_credentials().access_key
+        # 900 s sessions: a 900 s window makes the endpoint fetch new ones at every
+        # request, a 300 s one keeps them (botocore asks again either way).
+        assert (first != second) == (refresh_window == "900")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+        if process.stderr:
+            process.stderr.close()

@@ -1,4 +1,7 @@
-"""``iamd credentials credential-process``: role credentials from an X.509 certificate.
+"""``iamd credentials``: role credentials from an X.509 certificate (IAM Roles Anywhere).
+
+``credential-process`` prints them once for ``credential_process``; ``serve`` answers the
+instance metadata protocol on a loopback port (``imds``), refreshing them before expiry.
 
 For ``credential_process =`` in ``~/.aws/config``, so that an unmodified AWS SDK gets (and
 refreshes, before the printed Expiration) a role's credentials through IAM Roles
@@ -19,17 +22,34 @@ key is read from its file and never printed.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from iamd.cli import imds
 from iamd.cli.rolesanywhere_client import (
     Identity,
     SessionError,
     create_session,
     credential_process_output,
 )
+
+
+def _identity_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--certificate", required=True, type=Path, help="PEM certificate")
+    parser.add_argument("--private-key", required=True, type=Path, help="PEM private key")
+    parser.add_argument("--intermediates", type=Path, help="PEM intermediate certificates")
+    parser.add_argument("--trust-anchor-arn", required=True)
+    parser.add_argument("--profile-arn", required=True)
+    parser.add_argument("--role-arn", required=True)
+    parser.add_argument("--endpoint", required=True, help="e.g. https://127.0.0.1:4566")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--session-duration", type=int, help="seconds (900-43200)")
+    parser.add_argument("--role-session-name")
+    parser.add_argument("--no-verify-ssl", action="store_true", help="skip TLS verification")
 
 
 def register(commands: Any) -> None:
@@ -42,24 +62,27 @@ def register(commands: Any) -> None:
     process = sub.add_parser(
         "credential-process", help="print credential_process JSON from a certificate"
     )
-    process.add_argument("--certificate", required=True, type=Path, help="PEM certificate")
-    process.add_argument("--private-key", required=True, type=Path, help="PEM private key")
-    process.add_argument("--intermediates", type=Path, help="PEM intermediate certificates")
-    process.add_argument("--trust-anchor-arn", required=True)
-    process.add_argument("--profile-arn", required=True)
-    process.add_argument("--role-arn", required=True)
-    process.add_argument("--endpoint", required=True, help="e.g. https://127.0.0.1:4566")
-    process.add_argument("--region", default="us-east-1")
-    process.add_argument("--session-duration", type=int, help="seconds (900-43200)")
-    process.add_argument("--role-session-name")
-    process.add_argument("--no-verify-ssl", action="store_true", help="skip TLS verification")
+    _identity_flags(process)
     process.set_defaults(handler=run_credential_process)
+    serve = sub.add_parser(
+        "serve", help="serve the credentials on a loopback instance metadata endpoint (IMDSv2)"
+    )
+    _identity_flags(serve)
+    serve.add_argument("--port", type=int, default=9911, help="loopback port (default 9911)")
+    serve.add_argument(
+        "--refresh-window",
+        type=int,
+        default=300,
+        help="seconds before expiry at which new credentials are fetched (default 300)",
+    )
+    serve.set_defaults(handler=run_serve)
 
 
-def run_credential_process(args: argparse.Namespace) -> int:
-    try:
-        identity = Identity.load(args.certificate, args.private_key, args.intermediates)
-        credentials = create_session(
+def _fetch(args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
+    identity = Identity.load(args.certificate, args.private_key, args.intermediates)
+
+    def fetch() -> dict[str, Any]:
+        return create_session(
             identity,
             args.endpoint,
             trust_anchor_arn=args.trust_anchor_arn,
@@ -70,6 +93,33 @@ def run_credential_process(args: argparse.Namespace) -> int:
             role_session_name=args.role_session_name,
             verify=not args.no_verify_ssl,
         )
+
+    return fetch
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        fetch = _fetch(args)
+        cache = imds.CredentialCache(fetch, args.refresh_window, lambda: dt.datetime.now(dt.UTC))
+        cache.get()  # fail now, not at the SDK's first request, if nothing works
+        server = imds.make_server(args.port, args.role_arn.rsplit("/", 1)[-1], cache)
+    except (OSError, ValueError, SessionError) as exc:
+        print(f"iamd: {exc}", file=sys.stderr)
+        return 1
+    port = server.server_address[1]
+    print(f"serving {args.role_arn} on http://127.0.0.1:{port}/ (IMDSv2)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def run_credential_process(args: argparse.Namespace) -> int:
+    try:
+        credentials = _fetch(args)()
     except (OSError, ValueError, SessionError) as exc:
         print(f"iamd: {exc}", file=sys.stderr)
         return 1
