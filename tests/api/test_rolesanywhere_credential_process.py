@@ -1,12 +1,14 @@
 """``iamd credentials``: boto3, configured with ``credential_process`` and nothing else,
 gets a role's credentials from a certificate, makes an authorized IAM call, and gets fresh
 credentials once they near expiry (a 900 s session is inside botocore's 15-minute refresh
-window at once, so every use refreshes); and boto3 with no configuration but
-``AWS_EC2_METADATA_SERVICE_ENDPOINT`` gets them from ``iamd credentials serve``."""
+window at once, so every use refreshes); boto3 with no configuration but
+``AWS_EC2_METADATA_SERVICE_ENDPOINT`` gets them from ``iamd credentials serve``; and
+``iamd credentials update`` writes them into a shared credentials file's profile."""
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import socket
 import subprocess
@@ -177,3 +179,33 @@ def test_boto3_through_the_metadata_endpoint_reaches_iam(
             process.stdout.close()
         if process.stderr:
             process.stderr.close()
+
+
+def test_update_keeps_a_profile_of_the_shared_credentials_file(
+    iamd_server: IamdServer, account: Credentials, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_setup(iamd_server, account)
+    leaf = make_leaf(setup.ca)
+    command = _write(tmp_path, setup, leaf, None)
+    command[command.index("credential-process")] = "update"
+    credentials_file = tmp_path / "credentials"
+    credentials_file.write_text(
+        "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = x\n"
+    )
+    env = {**os.environ, "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file)}
+    subprocess.run([*command, "--profile", "app", "--once"], env=env, check=True, timeout=60)
+    assert oct(credentials_file.stat().st_mode & 0o777) == "0o600"
+    text = credentials_file.read_text()
+    assert "[other]" in text and "AKIAOTHER" in text
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials_file))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    session = boto3.session.Session(profile_name="app", region_name="us-east-1")
+    iam = session.client("iam", endpoint_url=iamd_server.endpoint)
+    assert [r["Arn"] for r in iam.list_roles()["Roles"]] == [setup.role_arn]
+    first = session.get_credentials().access_key
+    assert first.startswith("ASIA")
+    subprocess.run([*command, "--profile", "app", "--once"], env=env, check=True, timeout=60)
+    again = boto3.session.Session(profile_name="app").get_credentials().access_key
+    assert again != first

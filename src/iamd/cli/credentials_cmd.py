@@ -1,7 +1,8 @@
 """``iamd credentials``: role credentials from an X.509 certificate (IAM Roles Anywhere).
 
 ``credential-process`` prints them once for ``credential_process``; ``serve`` answers the
-instance metadata protocol on a loopback port (``imds``), refreshing them before expiry.
+instance metadata protocol on a loopback port (``imds``), refreshing them before expiry;
+``update`` keeps a profile of the shared credentials file fresh (``credentials_file``).
 
 For ``credential_process =`` in ``~/.aws/config``, so that an unmodified AWS SDK gets (and
 refreshes, before the printed Expiration) a role's credentials through IAM Roles
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from iamd.cli import imds
+from iamd.cli import credentials_file, imds
 from iamd.cli.rolesanywhere_client import (
     Identity,
     SessionError,
@@ -76,6 +77,17 @@ def register(commands: Any) -> None:
         help="seconds before expiry at which new credentials are fetched (default 300)",
     )
     serve.set_defaults(handler=run_serve)
+    update = sub.add_parser("update", help="keep a profile of the shared credentials file fresh")
+    _identity_flags(update)
+    update.add_argument("--profile", default="default", help="profile to write (default)")
+    update.add_argument("--once", action="store_true", help="write once and exit")
+    update.add_argument(
+        "--refresh-window",
+        type=int,
+        default=300,
+        help="seconds before expiry at which new credentials are written (default 300)",
+    )
+    update.set_defaults(handler=run_update)
 
 
 def _fetch(args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
@@ -114,6 +126,23 @@ def run_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
+    return 0
+
+
+def run_update(args: argparse.Namespace) -> int:
+    try:
+        credentials_file.keep_fresh(
+            credentials_file.default_path(),
+            args.profile,
+            _fetch(args),
+            refresh_window=args.refresh_window,
+            once=args.once,
+        )
+    except (OSError, ValueError, SessionError) as exc:
+        print(f"iamd: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
