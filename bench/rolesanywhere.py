@@ -14,10 +14,13 @@ listing the role. Then two requests are signed ahead of time and replayed by wrk
 - AssumeRole as the IAM user (SigV4, trust policy, minting).
 
 A signed request stays valid for 15 minutes, so one request replayed is a fair load. The
-table shows each call's median round.
+table shows each call's median round. ``--inprocess`` measures the CPU time of each call
+inside the process instead (the ASGI app called directly, ``bench/inprocess.py``'s
+driver; the fixture made through boto3 clients whose requests go to the app directly).
 
     apt-get install wrk && pip install -e '.[bench,test]'
     python bench/rolesanywhere.py [--seconds 5] [--connections 16] [--workers 2] [--rounds 3]
+    python bench/rolesanywhere.py --inprocess [--count 1000] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -161,14 +164,125 @@ def check(server: IamdServer, raw: bytes, expect: bytes) -> None:
     raise RuntimeError(f"unexpected answer: {answer[:400]!r}")
 
 
+class InProcess:
+    """The app in this process, with boto3 clients that call it directly."""
+
+    endpoint = "http://localhost"
+    port = 0
+
+    def __init__(self, workdir: Path) -> None:
+        import os
+
+        from inprocess import Driver
+
+        os.environ.update(
+            IAMD_DATA_DIR=str(workdir),
+            IAMD_ACCOUNT_ID=ACCOUNT,
+            IAMD_ROOT_ACCESS_KEY_ID="test",
+            IAMD_ROOT_SECRET_ACCESS_KEY="test",
+        )
+        from iamd.config import Settings
+        from iamd.server.app import build_app
+        from iamd.server.runtime import open_runtime, prepare_store
+
+        settings = Settings.from_env()
+        prepare_store(settings)
+        self.driver = Driver(build_app(open_runtime(settings)))
+
+    def client(self, service: str) -> Any:
+        import boto3
+        from botocore.awsrequest import AWSResponse
+
+        def send(request: AWSRequest, **_: Any) -> AWSResponse:
+            status, body = self.driver.call(
+                scope_of(request.method, request.url, request.headers, request.body)
+            )
+            response = AWSResponse(request.url, status, {}, None)
+            response._content = body  # type: ignore[attr-defined]
+            return response
+
+        client = boto3.session.Session().client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        client.meta.events.register("before-send", send)
+        return client
+
+
+def scope_of(method: str, url: str, headers: Any, body: Any) -> dict[str, Any]:
+    """The ASGI scope of a request (``body`` kept under "body" for the driver)."""
+    parts = urllib.parse.urlsplit(url)
+    data = body.encode() if isinstance(body, str) else bytes(body or b"")
+    pairs = [(b"host", b"localhost"), (b"content-length", str(len(data)).encode())]
+    for name, value in headers.items():
+        if name.lower() not in ("host", "content-length"):
+            raw = value if isinstance(value, bytes) else str(value).encode()
+            pairs.append((name.lower().encode(), raw))
+    return {
+        "type": "http",
+        "method": method,
+        "path": urllib.parse.unquote(parts.path),
+        "raw_path": parts.path.encode(),
+        "query_string": parts.query.encode(),
+        "headers": pairs,
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "body": data,
+    }
+
+
+def scope_of_raw(raw: bytes) -> dict[str, Any]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("ascii").split("\r\n")
+    method, target, _version = lines[0].split(" ")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return scope_of(method, "http://localhost" + target, headers, body)
+
+
+def inprocess(args: argparse.Namespace) -> int:
+    import time
+
+    with tempfile.TemporaryDirectory(prefix="iamd-ra-inprocess-") as tmp:
+        app = InProcess(Path(tmp))
+        session_raw, user, role_arn = seed(app, args.key)  # type: ignore[arg-type]
+        assume = Call("sts", "AssumeRole", (("RoleArn", role_arn), ("RoleSessionName", "bench")))
+        scopes = {
+            "CreateSession": scope_of_raw(session_raw),
+            "AssumeRole": scope_of_raw(signed_request(app.endpoint, assume, user)),
+        }
+        print(f"| call | CPU per request, us (best / median of {args.repeats}) |\n|---|---|")
+        for name, scope in scopes.items():
+            status, body = app.driver.call(scope)
+            if status not in (200, 201):
+                raise RuntimeError(body[:300])
+            for _ in range(args.count // 5):
+                app.driver.call(scope)
+            costs = []
+            for _ in range(args.repeats):
+                started = time.process_time()
+                for _ in range(args.count):
+                    app.driver.call(scope)
+                costs.append((time.process_time() - started) / args.count * 1e6)
+            print(f"| {name} | {min(costs):,.0f} / {statistics.median(costs):,.0f} |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inprocess", action="store_true")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--key", choices=("ec", "rsa"), default="ec")
     args = parser.parse_args()
+    if args.inprocess:
+        return inprocess(args)
     if not have_wrk():
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
@@ -178,7 +292,9 @@ def main() -> int:
         with IamdServer(workdir / "iamd", args.workers) as server:
             assert isinstance(server, IamdServer)
             session_raw, user, role_arn = seed(server, args.key)
-            assume = Call("sts", "AssumeRole", (("RoleArn", role_arn), ("RoleSessionName", "b")))
+            assume = Call(
+                "sts", "AssumeRole", (("RoleArn", role_arn), ("RoleSessionName", "bench"))
+            )
             assume_raw = signed_request(server.endpoint, assume, user)
             check(server, session_raw, b'"credentialSet"')
             check(server, assume_raw, b"<AssumeRoleResult>")

@@ -387,3 +387,35 @@ def test_a_profile_requiring_instance_properties_refuses_a_request_without_them(
     assert (refused.status, refused.error_type) == (403, "AccessDeniedException")
     body["instanceProperties"] = {"hostname": "build-7"}
     assert create_session(setup.server.endpoint, leaf, body).status == 201
+
+
+def test_trust_conditions_on_the_anchor_and_the_certificate_s_san_and_issuer(
+    iamd_server: IamdServer, account: Credentials
+) -> None:
+    setup = make_setup(iamd_server, account, role_name="probe")
+    condition = {
+        "ArnEquals": {"aws:SourceArn": setup.anchor_arn},
+        "StringEquals": {
+            "aws:PrincipalTag/x509SAN/DNS": "workload.example.com",
+            "aws:PrincipalTag/x509Issuer/CN": "Test Root CA",
+            "aws:SourceAccount": account.account_id,
+        },
+    }
+    setup.iam.update_assume_role_policy(RoleName="probe", PolicyDocument=trust_policy(condition))
+    leaf = make_leaf(setup.ca)
+    assert create_session(iamd_server.endpoint, leaf, setup.body()).status == 201
+    other_san = make_leaf(setup.ca, san_dns="elsewhere.example.com")
+    denied = create_session(iamd_server.endpoint, other_san, setup.body())
+    assert (denied.status, denied.error_type) == (403, "AccessDeniedException")
+    # The same CA behind a second anchor: the trust policy names the first one only.
+    second = setup.ra.create_trust_anchor(
+        name="second",
+        source={
+            "sourceType": "CERTIFICATE_BUNDLE",
+            "sourceData": {"x509CertificateData": setup.ca.pem.decode()},
+        },
+        enabled=True,
+    )["trustAnchor"]["trustAnchorArn"]
+    denied = create_session(iamd_server.endpoint, leaf, setup.body(trustAnchorArn=second))
+    assert (denied.status, denied.error_type) == (403, "AccessDeniedException")
+    assert denied.document["message"] == "Not authorized to perform sts:AssumeRole"

@@ -10,6 +10,7 @@ from iamd import __version__
 from iamd.cli import (
     account_cmd,
     audit_cmd,
+    credentials_cmd,
     db_cmd,
     idp_cmd,
     keys_cmd,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     role_cmd.register(commands)
     service_cmd.register(commands)
     idp_cmd.register(commands)
+    credentials_cmd.register(commands)
     return parser
 
 

@@ -10,17 +10,24 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from iamd.store import schema
 from iamd.store.db import as_utc, insert_ignore
 from iamd.store.pagination import Page, paginate
+from iamd.store.sql import Query
 
 _anchors = schema.ra_trust_anchors
 _profiles = schema.ra_profiles
 _crls = schema.ra_crls
+
+
+def _named(table: Table, row: tuple[Any, ...]) -> Any:
+    """A plain row of ``select(table)`` (``sql.Query``) read by column name."""
+    return SimpleNamespace(**dict(zip(table.c.keys(), row, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +117,17 @@ def insert_trust_anchor(conn: Connection, anchor: TrustAnchor) -> None:
     )
 
 
+# CreateSession reads an anchor, a profile, CRLs and a subject on every call: prebuilt.
+_ANCHOR = Query(
+    select(_anchors).where(
+        _anchors.c.account_id == bindparam("account"), _anchors.c.trust_anchor_id == bindparam("id")
+    )
+)
+
+
 def get_trust_anchor(conn: Connection, account_id: str, anchor_id: str) -> TrustAnchor | None:
-    row = conn.execute(
-        select(_anchors).where(
-            _anchors.c.account_id == account_id, _anchors.c.trust_anchor_id == anchor_id
-        )
-    ).first()
-    return _anchor(row) if row is not None else None
+    row = _ANCHOR.first(conn, {"account": account_id, "id": anchor_id})
+    return _anchor(_named(_anchors, row)) if row is not None else None
 
 
 def update_trust_anchor(
@@ -182,13 +193,16 @@ def insert_profile(conn: Connection, profile: Profile) -> None:
     )
 
 
+_PROFILE = Query(
+    select(_profiles).where(
+        _profiles.c.account_id == bindparam("account"), _profiles.c.profile_id == bindparam("id")
+    )
+)
+
+
 def get_profile(conn: Connection, account_id: str, profile_id: str) -> Profile | None:
-    row = conn.execute(
-        select(_profiles).where(
-            _profiles.c.account_id == account_id, _profiles.c.profile_id == profile_id
-        )
-    ).first()
-    return _profile(row) if row is not None else None
+    row = _PROFILE.first(conn, {"account": account_id, "id": profile_id})
+    return _profile(_named(_profiles, row)) if row is not None else None
 
 
 def save_profile(conn: Connection, profile: Profile) -> None:
@@ -295,14 +309,16 @@ def delete_crls_of(conn: Connection, trust_anchor_id: str) -> list[str]:
     return ids
 
 
+_ENABLED_CRLS = Query(
+    select(_crls.c.crl_data).where(
+        _crls.c.trust_anchor_id == bindparam("anchor"), _crls.c.enabled.is_(True)
+    )
+)
+
+
 def enabled_crls(conn: Connection, trust_anchor_id: str) -> list[bytes]:
     """The data of a trust anchor's enabled CRLs (checked at every CreateSession)."""
-    rows = conn.execute(
-        select(_crls.c.crl_data).where(
-            _crls.c.trust_anchor_id == trust_anchor_id, _crls.c.enabled.is_(True)
-        )
-    )
-    return [bytes(row.crl_data) for row in rows]
+    return [bytes(row[0]) for row in _ENABLED_CRLS.all(conn, {"anchor": trust_anchor_id})]
 
 
 def list_crls(
@@ -355,13 +371,16 @@ def _subject(row: Row[Any]) -> Subject:
     )
 
 
+_SUBJECT = Query(
+    select(_subjects).where(
+        _subjects.c.account_id == bindparam("account"), _subjects.c.subject_id == bindparam("id")
+    )
+)
+
+
 def get_subject(conn: Connection, account_id: str, subject_id: str) -> Subject | None:
-    row = conn.execute(
-        select(_subjects).where(
-            _subjects.c.account_id == account_id, _subjects.c.subject_id == subject_id
-        )
-    ).first()
-    return _subject(row) if row is not None else None
+    row = _SUBJECT.first(conn, {"account": account_id, "id": subject_id})
+    return _subject(_named(_subjects, row)) if row is not None else None
 
 
 def insert_subject(conn: Connection, subject: Subject) -> bool:
