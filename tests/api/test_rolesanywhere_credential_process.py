@@ -209,3 +209,70 @@ def test_update_keeps_a_profile_of_the_shared_credentials_file(
     subprocess.run([*command, "--profile", "app", "--once"], env=env, check=True, timeout=60)
     again = boto3.session.Session(profile_name="app").get_credentials().access_key
     assert again != first
+
+
+def test_a_machine_serves_its_instance_profiles_role(
+    iamd_server: IamdServer,
+    account: Credentials,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Enrolled with a certificate, a machine is given an instance profile: the metadata
+    endpoint serves that profile's role and reports the profile in iam/info, as EC2 does;
+    a role the instance profile does not hold is refused before anything is served."""
+    setup = make_setup(iamd_server, account)
+    iam = setup.iam
+    made = iam.create_instance_profile(InstanceProfileName="web-servers")["InstanceProfile"]
+    iam.add_role_to_instance_profile(InstanceProfileName="web-servers", RoleName="workload")
+    iam.create_instance_profile(InstanceProfileName="db-servers")
+    leaf = make_leaf(setup.ca)
+    command = _write(tmp_path, setup, leaf, None)
+    command[command.index("credential-process")] = "serve"
+
+    refused = subprocess.run(
+        [*command, "--port", str(_free_port()), "--instance-profile", "db-servers"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "instance profile db-servers has role none" in refused.stderr
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--instance-profile", "web-servers"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                token = _token(port)
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        info = urllib.request.Request(
+            f"http://127.0.0.1:{port}/latest/meta-data/iam/info",
+            headers={"X-aws-ec2-metadata-token": token},
+        )
+        with urllib.request.urlopen(info, timeout=5) as response:
+            document = json.loads(response.read())
+        assert document["Code"] == "Success"
+        assert document["InstanceProfileArn"] == made["Arn"]
+        assert document["InstanceProfileId"] == made["InstanceProfileId"]
+
+        config = tmp_path / "empty-config"
+        config.write_text("")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", f"http://127.0.0.1:{port}/")
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                     "AWS_PROFILE", "AWS_EC2_METADATA_DISABLED"):  # fmt: skip
+            monkeypatch.delenv(name, raising=False)
+        sts = boto3.session.Session(region_name="us-east-1").client(
+            "sts", endpoint_url=iamd_server.endpoint
+        )
+        assert ":assumed-role/workload/" in sts.get_caller_identity()["Arn"]
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

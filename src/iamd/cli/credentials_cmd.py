@@ -71,6 +71,13 @@ def register(commands: Any) -> None:
     _identity_flags(serve)
     serve.add_argument("--port", type=int, default=9911, help="loopback port (default 9911)")
     serve.add_argument(
+        "--instance-profile",
+        metavar="NAME",
+        help="serve as a machine given this instance profile: its role must be --role-arn "
+        "(checked with the role's own credentials, which need iam:GetInstanceProfile), and "
+        "iam/info reports it",
+    )
+    serve.add_argument(
         "--refresh-window",
         type=int,
         default=300,
@@ -113,8 +120,11 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         fetch = _fetch(args)
         cache = imds.CredentialCache(fetch, args.refresh_window, lambda: dt.datetime.now(dt.UTC))
-        cache.get()  # fail now, not at the SDK's first request, if nothing works
-        server = imds.make_server(args.port, args.role_arn.rsplit("/", 1)[-1], cache)
+        first, _ = cache.get()  # fail now, not at the SDK's first request, if nothing works
+        profile = _instance_profile(args, first) if args.instance_profile else None
+        server = imds.make_server(
+            args.port, args.role_arn.rsplit("/", 1)[-1], cache, instance_profile=profile
+        )
     except (OSError, ValueError, SessionError) as exc:
         print(f"iamd: {exc}", file=sys.stderr)
         return 1
@@ -127,6 +137,37 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _instance_profile(args: argparse.Namespace, credentials: dict[str, Any]) -> tuple[str, str]:
+    """(ARN, id) of ``--instance-profile``, read with the role's session; ValueError unless
+    its role is ``--role-arn``."""
+    import botocore.session
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = botocore.session.get_session().create_client(
+        "iam",
+        region_name=args.region,
+        endpoint_url=args.endpoint,
+        verify=not args.no_verify_ssl,
+        aws_access_key_id=credentials["accessKeyId"],
+        aws_secret_access_key=credentials["secretAccessKey"],
+        aws_session_token=credentials["sessionToken"],
+        config=Config(retries={"total_max_attempts": 2}),
+    )
+    try:
+        found = client.get_instance_profile(InstanceProfileName=args.instance_profile)
+    except (BotoCoreError, ClientError) as exc:
+        raise ValueError(f"cannot read instance profile {args.instance_profile}: {exc}") from None
+    profile = found["InstanceProfile"]
+    roles = [role["Arn"] for role in profile["Roles"]]
+    if args.role_arn not in roles:
+        raise ValueError(
+            f"instance profile {args.instance_profile} has role {roles or 'none'}, "
+            f"not {args.role_arn}"
+        )
+    return str(profile["Arn"]), str(profile["InstanceProfileId"])
 
 
 def run_update(args: argparse.Namespace) -> int:

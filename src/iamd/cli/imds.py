@@ -11,7 +11,9 @@ service's, version 2 only (a session token is required, as on hardened instances
   the role's name;
 - ``GET /latest/meta-data/iam/security-credentials/NAME``: ``{"Code": "Success",
   "LastUpdated", "Type": "AWS-HMAC", "AccessKeyId", "SecretAccessKey", "Token",
-  "Expiration"}``.
+  "Expiration"}``;
+- ``GET /latest/meta-data/iam/info`` when the machine serves an instance profile's role:
+  ``{"Code": "Success", "LastUpdated", "InstanceProfileArn", "InstanceProfileId"}``.
 
 Credentials come from ``fetch`` (CreateSession) and are kept until ``refresh_window``
 seconds before they expire; then the next request gets new ones. Only loopback
@@ -31,6 +33,7 @@ from typing import Any
 
 TOKEN_PATH = "/latest/api/token"
 CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials/"
+INFO_PATH = "/latest/meta-data/iam/info"
 TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
 MAX_TTL = 21600
@@ -98,10 +101,13 @@ def make_server(
     *,
     now: Now | None = None,
     host: str = "127.0.0.1",
+    instance_profile: tuple[str, str] | None = None,
 ) -> ThreadingHTTPServer:
-    """The metadata server on ``host:port`` (not started)."""
+    """The metadata server on ``host:port`` (not started); ``instance_profile`` is the
+    (ARN, id) ``iam/info`` reports, when the role is an instance profile's."""
     clock: Now = now or (lambda: dt.datetime.now(dt.UTC))
     tokens = Tokens(clock)
+    started = clock().strftime("%Y-%m-%dT%H:%M:%SZ")
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "iamd-imds"
@@ -133,6 +139,15 @@ def make_server(
                 return
             if self.path == CREDENTIALS_PATH:
                 self._send(200, role_name)
+                return
+            if self.path == INFO_PATH and instance_profile is not None:
+                info = {
+                    "Code": "Success",
+                    "LastUpdated": started,
+                    "InstanceProfileArn": instance_profile[0],
+                    "InstanceProfileId": instance_profile[1],
+                }
+                self._send(200, json.dumps(info), "application/json")
                 return
             if self.path != CREDENTIALS_PATH + role_name:
                 self._send(404, "Not Found")
