@@ -134,8 +134,11 @@ def build(facts: Facts) -> list[StoredEvent]:
         "true" if facts.read_only else "false",
     )
     if resources:
-        listed = [{"ARN": arn, "accountId": acct, "type": kind} for arn, acct, kind in resources]
-        parts += (',"resources":', _dumps(listed))
+        listed = ",".join(
+            f'{{"ARN":{_text(arn)},"accountId":{_text(acct)},"type":"{kind}"}}'
+            for arn, acct, kind in resources
+        )
+        parts += (',"resources":[', listed, "]")
     parts.append(',"eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"')
     head = "".join(parts)
 
@@ -167,7 +170,7 @@ def build(facts: Facts) -> list[StoredEvent]:
 
 
 _text = json.encoder.encode_basestring  # a str as a JSON string (C-accelerated)
-_dumps = functools.partial(json.dumps, separators=(",", ":"), default=str)
+_dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode  # one encoder, reused
 _IDENTITIES: dict[int, tuple[Caller, dict[str, Any], str]] = {}
 _MAX_IDENTITIES = 4096
 
