@@ -46,7 +46,7 @@ CHAIN_HEADER = "x-amz-x509-chain"
 MAX_CHAIN = 5  # intermediates a request may carry; a longer chain is refused unread
 
 UNTRUSTED = "Untrusted Signing Certificate"
-INVALID_SIGNATURE = "Signature is not valid"
+INVALID_SIGNATURE = "Invalid signature"  # AWS's words (aws/rolesanywhere-credential-helper#128)
 
 
 @dataclass(frozen=True, slots=True)

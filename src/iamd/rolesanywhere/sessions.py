@@ -181,7 +181,8 @@ def _duration(params: Params, profile: store.Profile, role: role_store.Role) -> 
 def _session_name(params: Params, profile: store.Profile, certificate: x509.Certificate) -> str:
     passed = params.get("roleSessionName")
     if passed is not None and not profile.accept_role_session_name:
-        raise ValidationError("The profile does not accept a role session name.")
+        # AWS's answer (aws/rolesanywhere-credential-helper#19)
+        raise AccessDenied("Not authorized to set roleSessionName.")
     return str(passed) if passed is not None else format(certificate.serial_number, "x")
 
 
