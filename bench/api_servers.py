@@ -75,7 +75,13 @@ class Server:
         raise NotImplementedError
 
     def env(self) -> dict[str, str]:
-        return {k: v for k, v in os.environ.items() if not k.startswith(("IAMD_", "AWS_"))}
+        """The caller's environment but its AWS and iamd settings; the audit trail's
+        switches (IAMD_AUDIT, IAMD_AUDIT_READS) pass, to measure with and without it."""
+        return {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("IAMD_", "AWS_")) or k.startswith("IAMD_AUDIT")
+        }
 
     def ready_url(self) -> str:
         return self.endpoint + "/"

@@ -15,16 +15,18 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "iamd"
 
-SHARED = {"errors", "config", "clock"}
+SHARED = {"errors", "config", "clock", "metrics"}
 ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "policy": {"model"},
     "protocol": {"model", "errors"},
-    "store": {"model", "errors", "config", "clock"},
+    "store": {"model", "errors", "config", "clock", "metrics"},
     "auth": {"model", "store", "sts", "errors", "config", "clock", "policy"},
-    "authz": {"policy", "model", "store", "errors", "config", "clock", "operations"},
+    "authz": {"policy", "model", "store", "errors", "config", "clock", "operations", "metrics"},
     "iam": {"policy", "model", "store", "operations", *SHARED},
     "sts": {"policy", "model", "store", "operations", "iam", *SHARED},
+    "audit": {"model", "store", "operations", *SHARED},
+    "rolesanywhere": {"policy", "model", "store", "operations", "sts", *SHARED},
     "server": {"*"},
     "cli": {"*"},
 }

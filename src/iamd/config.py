@@ -54,6 +54,14 @@ class Settings:
     # The regions a request may be signed for, IAM and STS alike; None: any well-formed
     # region (an SDK signs IAM with whatever region it is configured for).
     regions: frozenset[str] | None = None
+    # The audit trail: on unless IAMD_AUDIT=off; also written, one JSON event per line, to
+    # ``audit_log`` when set; events older than ``audit_retention_days`` are forgotten
+    # (90, as CloudTrail's event history; 0 keeps them forever). ``audit_reads`` off records
+    # writes and refusals only (a CloudTrail trail's WriteOnly), for the last bit of speed.
+    audit: bool = True
+    audit_reads: bool = True
+    audit_log: str | None = None
+    audit_retention_days: int = 90
 
     @property
     def database_url(self) -> str:
@@ -76,11 +84,19 @@ class Settings:
             quotas=quotas_from_env(env),
             forwarded_allow_ips=env.get("IAMD_FORWARDED_ALLOW_IPS") or None,
             regions=parse_regions(env.get("IAMD_REGIONS")),
+            audit=_on(env.get("IAMD_AUDIT", "on")),
+            audit_reads=_on(env.get("IAMD_AUDIT_READS", "on")),
+            audit_log=env.get("IAMD_AUDIT_LOG") or None,
+            audit_retention_days=int(env.get("IAMD_AUDIT_RETENTION_DAYS") or 90),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in chosen:
             chosen["data_dir"] = Path(str(chosen["data_dir"]))
         return replace(settings, **chosen)  # type: ignore[arg-type]
+
+
+def _on(text: str) -> bool:
+    return text.strip().lower() not in ("off", "0", "false", "no")
 
 
 def parse_regions(text: str | None) -> frozenset[str] | None:

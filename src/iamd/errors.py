@@ -259,3 +259,24 @@ class FeatureDisabled(_SenderError):
     code = "FeatureDisabled"
     http_status = 404
     default_message = "Outbound identity federation is disabled for your AWS account."
+
+
+# --- JSON protocols (IAM Roles Anywhere) ------------------------------------------------
+
+
+class SerializationException(_SenderError):
+    """A REST-JSON request body that is not a JSON object."""
+
+    code = "SerializationException"
+
+
+class UnknownOperationException(_SenderError):
+    """No operation of a REST service answers this method and path."""
+
+    code = "UnknownOperationException"
+    http_status = 404
+    default_message = "The requested operation is not recognized by the service."
+
+
+class TooManyTagsException(_SenderError):
+    code = "TooManyTagsException"

@@ -88,6 +88,10 @@ class OperationContext:
     # the server calls it before the handler of every other write. Calling it again, or in
     # a read-only transaction, does nothing.
     start_writing: Callable[[], None] = lambda: None
+    # What an operation that authenticates its caller itself was presented with, already
+    # verified by the server (CreateSession: the X.509 certificate whose key signed the
+    # request, and its chain); None for every other request.
+    presented: Any = None
 
     @property
     def account_id(self) -> str:

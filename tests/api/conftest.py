@@ -126,6 +126,10 @@ class IamdServer:
     def log_path(self) -> Path:
         return self.data_dir / "server.log"
 
+    @property
+    def audit_log_path(self) -> Path:
+        return self.data_dir / "audit.jsonl"
+
     def env(self) -> dict[str, str]:
         """The environment of this server's processes (and of ``iamd account``)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IAMD_", "AWS_"))}
@@ -135,6 +139,7 @@ class IamdServer:
             IAMD_ROOT_SECRET_ACCESS_KEY=self.root.secret_access_key,
             IAMD_MASTER_KEY=self.master_key,
             IAMD_DATA_DIR=str(self.data_dir),
+            IAMD_AUDIT_LOG=str(self.audit_log_path),
             PYTHONWARNINGS="error",
         )
         if self.db_url:

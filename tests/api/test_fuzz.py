@@ -292,3 +292,70 @@ def test_random_headers_and_bodies_get_no_5xx(
     except (ConnectionError, http.client.HTTPException):
         return
     assert status < 500, (headers, body, answer[:500])
+
+
+# --- the JSON protocol (CloudTrail's LookupEvents) -------------------------------------
+
+LOOKUP_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+_JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _HOSTILE_TEXT),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(_HOSTILE_TEXT, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_LOOKUP_KEYS = st.sampled_from(
+    ["LookupAttributes", "StartTime", "EndTime", "EventCategory", "MaxResults", "NextToken"]
+)
+_ATTRIBUTE = st.fixed_dictionaries(
+    {"AttributeKey": st.one_of(st.sampled_from(["EventName", "ReadOnly", "ResourceName"]),
+                               _HOSTILE_TEXT),
+     "AttributeValue": _JSON_VALUES},
+)  # fmt: skip
+_LOOKUP_BODIES = st.one_of(
+    st.dictionaries(_LOOKUP_KEYS, _JSON_VALUES, max_size=6),
+    st.fixed_dictionaries({"LookupAttributes": st.lists(_ATTRIBUTE, max_size=3)}),
+    _JSON_VALUES,
+)
+
+
+def test_no_lookup_events_body_gets_a_5xx(fuzzed: IamdServer, fuzz_account: Credentials) -> None:
+    @settings(
+        max_examples=60,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(body=_LOOKUP_BODIES)
+    def check(body: Any) -> None:
+        data = json.dumps(body).encode()
+        headers = _signed(fuzz_account, "cloudtrail", data)
+        headers.update(
+            {"X-Amz-Target": LOOKUP_TARGET, "Content-Type": "application/x-amz-json-1.1"}
+        )
+        status, answer = _post(fuzzed, "/", data, headers)
+        assert status < 500, (body, answer[:500])
+        if status >= 400:
+            assert json.loads(answer)["__type"]
+
+    check()
+
+
+RAW_JSON: list[tuple[str, bytes, dict[str, str]]] = [
+    ("POST", b"{" * 5000, {"X-Amz-Target": LOOKUP_TARGET}),
+    ("POST", b"\xff\xfe", {"X-Amz-Target": LOOKUP_TARGET}),
+    ("POST", b"{}", {"X-Amz-Target": "x" * 20_000}),
+    ("POST", b"{}", {"X-Amz-Target": "."}),
+    ("POST", b"{}", {"X-Amz-Target": LOOKUP_TARGET, "Authorization": "AWS4-HMAC-SHA256 ,,"}),
+    ("GET", b"", {"X-Amz-Target": LOOKUP_TARGET}),
+]
+
+
+@pytest.mark.parametrize(("method", "body", "headers"), RAW_JSON)
+def test_no_raw_json_request_gets_a_5xx(
+    fuzzed: IamdServer, method: str, body: bytes, headers: dict[str, str]
+) -> None:
+    status, answer = _post(fuzzed, "/", body, headers, method=method)
+    assert 400 <= status < 500, answer[:300]
+    assert json.loads(answer)["__type"]

@@ -39,7 +39,14 @@ BAD_MARKERS = {
 }
 
 
-NUMBERED = {"ListPolicyVersions", "SimulateCustomPolicy", "SimulatePrincipalPolicy"}
+NUMBERED = {
+    "ListPolicyVersions",
+    "SimulateCustomPolicy",
+    "SimulatePrincipalPolicy",
+    "GetServiceLastAccessedDetails",
+    "GetServiceLastAccessedDetailsWithEntities",
+    "ListPoliciesGrantingServiceAccess",
+}
 
 
 def _wrong_kind(name: str) -> str:
@@ -115,6 +122,12 @@ def entities(iam: Any, account: Credentials) -> dict[str, Any]:
         "SerialNumber": serial,
         "SAMLProviderArn": saml,
         "ServiceName": "none",
+        "JobId": iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{acct}:user/u")[
+            "JobId"
+        ],
+        "ServiceNamespace": "iam",
+        "Arn": f"arn:aws:iam::{acct}:user/u",
+        "ServiceNamespaces": ["iam"],
     }
 
 

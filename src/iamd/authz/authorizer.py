@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from iamd import policy
+from iamd import metrics, policy
 from iamd.authz import context as keys
 from iamd.authz import gather
 from iamd.authz.cache import LRU
@@ -214,6 +214,17 @@ class Authorizer:
         return BoundAuthorizer(self, conn, caller, request, now, counter)
 
 
+_DECIDED = {
+    policy.Decision.ALLOW: metrics.DECISIONS.labels("allow"),
+    policy.Decision.EXPLICIT_DENY: metrics.DECISIONS.labels("explicit_deny"),
+    policy.Decision.IMPLICIT_DENY: metrics.DECISIONS.labels("implicit_deny"),
+}
+
+
+def count_decision(evaluation: Evaluation) -> None:
+    _DECIDED[evaluation.decision].inc()
+
+
 class BoundAuthorizer:
     """The Authorizer for one request: its caller, transaction, time and HTTP facts.
 
@@ -279,7 +290,11 @@ class BoundAuthorizer:
             self.context(target, context),
             target.account,
         )
-        return policy.evaluate(request, policies if policies is not None else subject.policies)
+        evaluation = policy.evaluate(
+            request, policies if policies is not None else subject.policies
+        )
+        count_decision(evaluation)
+        return evaluation
 
     def authorize(
         self,

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iamd import policy
-from iamd.authz.authorizer import BoundAuthorizer, Subject
+from iamd.authz.authorizer import BoundAuthorizer, Subject, count_decision
 from iamd.errors import ServiceError, ValidationError
 from iamd.model.arn import is_account_id, parse_arn
 from iamd.model.caller import Caller, CallerKind
@@ -351,7 +351,9 @@ def decide(bound: BoundAuthorizer, question: Question) -> Evaluation:
     request = policy.Request(
         subject.principal, question.action, question.resource, context, question.resource_owner
     )
-    return policy.evaluate(request, policies)
+    evaluation = policy.evaluate(request, policies)
+    count_decision(evaluation)
+    return evaluation
 
 
 # -- answers --------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from iamd import __version__
 from iamd.cli import (
     account_cmd,
+    audit_cmd,
+    credentials_cmd,
     db_cmd,
     idp_cmd,
     keys_cmd,
@@ -30,9 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     account_cmd.register(commands)
     keys_cmd.register(commands)
     db_cmd.register(commands)
+    audit_cmd.register(commands)
     role_cmd.register(commands)
     service_cmd.register(commands)
     idp_cmd.register(commands)
+    credentials_cmd.register(commands)
     return parser
 
 

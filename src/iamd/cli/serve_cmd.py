@@ -11,12 +11,14 @@ connections among them.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
+import tempfile
 from typing import Any
 
 from iamd.config import Settings
+from iamd.metrics import MULTIPROCESS_ENV as metrics_env
+from iamd.server import logs
 from iamd.store.bootstrap import BootstrapError
 from iamd.store.migrate import SchemaError
 from iamd.store.secrets import MasterKeyError
@@ -32,6 +34,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--db", help="SQLAlchemy database URL (default: SQLite in --data-dir)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-format",
+        default="text",
+        choices=logs.FORMATS,
+        help="text lines, or one JSON object per line (default text)",
+    )
     serve.add_argument("--certfile", help="serve HTTPS with this PEM certificate (and chain)")
     serve.add_argument("--keyfile", help="the certificate's private key (PEM)")
     serve.add_argument(
@@ -48,6 +56,17 @@ def register(commands: Any) -> None:
         help="proxies whose X-Forwarded-For sets aws:SourceIp: comma-separated addresses or "
         "networks, or * (default: none; IAMD_FORWARDED_ALLOW_IPS)",
     )
+    serve.add_argument(
+        "--audit-log",
+        help="also write every audit event, one JSON record per line, to this file "
+        "(IAMD_AUDIT_LOG)",
+    )
+    serve.add_argument(
+        "--audit-retention-days",
+        type=int,
+        help="forget audit events older than this (default 90; 0: keep them; "
+        "IAMD_AUDIT_RETENTION_DAYS)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -57,9 +76,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from iamd.server import workers
     from iamd.server.runtime import prepare_store
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    # The workers configure their logging from the environment: pass the flags on.
+    os.environ["IAMD_LOG_LEVEL"] = args.log_level
+    os.environ["IAMD_LOG_FORMAT"] = args.log_format
+    logs.configure()
     settings = Settings.from_env(
         host=args.host,
         port=args.port,
@@ -71,6 +91,13 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ["IAMD_DATA_DIR"] = str(settings.data_dir)
     if args.regions:
         os.environ["IAMD_REGIONS"] = args.regions
+    if args.audit_log:
+        os.environ["IAMD_AUDIT_LOG"] = os.path.abspath(args.audit_log)
+    if args.audit_retention_days is not None:
+        if args.audit_retention_days < 0:
+            print("iamd: --audit-retention-days must be 0 or more", file=sys.stderr)
+            return 2
+        os.environ["IAMD_AUDIT_RETENTION_DAYS"] = str(args.audit_retention_days)
     if settings.db_url:
         os.environ["IAMD_DB_URL"] = settings.db_url
     if bool(args.certfile) != bool(args.keyfile):
@@ -86,6 +113,8 @@ def run_serve(args: argparse.Namespace) -> int:
         "factory": True,
         "log_level": args.log_level,
         "access_log": False,
+        # JSON logs: uvicorn's own lines go through the root logger's JSON handler too.
+        **({"log_config": None} if args.log_format == "json" else {}),
         "lifespan": "on",
         "server_header": False,
         "date_header": False,
@@ -96,6 +125,9 @@ def run_serve(args: argparse.Namespace) -> int:
     }
     if args.certfile:
         options.update(ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+    if args.workers > 1:
+        # Each worker counts into files here, and /metrics on any of them sums them all.
+        os.environ.setdefault(metrics_env, tempfile.mkdtemp(prefix="iamd-metrics-"))
     if args.workers > 1 and workers.reuse_port_supported():
         try:
             return workers.serve(options, settings.host, settings.port, args.workers)

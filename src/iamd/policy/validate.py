@@ -301,8 +301,10 @@ def check_resource(resource: str) -> list[str]:
     if arn.service == "iam" and not _is_iam_resource(arn.resource):
         return [IAM_RESOURCE_PATH]
     # An S3 access point names its region and account; a bucket or object names neither.
-    if arn.service == "s3" and arn.region not in ("", "*") and not arn.resource.startswith(
-        "accesspoint/"
+    if (
+        arn.service == "s3"
+        and arn.region not in ("", "*")
+        and not arn.resource.startswith("accesspoint/")
     ):
         return [f"Resource {resource} can not contain region information."]
     return []

@@ -25,6 +25,10 @@ does it all at startup. Structures, where nearly all the time goes, get a functi
 generated from the model with their members unrolled (scalars handled inline); lists,
 maps and scalars are closures. The request and response paths then only run these.
 
+REST-JSON services (IAM Roles Anywhere) are found by method and path instead:
+``rest_models`` compiles each operation's URI template, ``rest_json`` parses labels, query
+strings and JSON bodies and writes JSON results and ``{"message": ...}`` errors.
+
 Who raises what: ``parse_request`` raises ``MissingAction``, ``InvalidAction`` and
 ``ValidationError`` from ``iamd.errors``; the server renders any ``ServiceError`` with
 ``render_error``. Operations never see the wire.
@@ -35,19 +39,33 @@ from __future__ import annotations
 from iamd.protocol.errors_xml import render_error
 from iamd.protocol.models import SERVICE_VERSIONS, Operation, Service, load_service
 from iamd.protocol.query_parser import ParsedRequest, parse_request
+from iamd.protocol.rest_json import parse_rest_request, render_rest_error, serialize_rest_result
+from iamd.protocol.rest_models import (
+    REST_SERVICE_VERSIONS,
+    RestOperation,
+    RestService,
+    load_rest_service,
+)
 from iamd.protocol.validate import find_violations, validate_params
 from iamd.protocol.xml_serializer import CONTENT_TYPE, serialize_result
 
 __all__ = [
     "CONTENT_TYPE",
+    "REST_SERVICE_VERSIONS",
     "SERVICE_VERSIONS",
     "Operation",
     "ParsedRequest",
+    "RestOperation",
+    "RestService",
     "Service",
     "find_violations",
+    "load_rest_service",
     "load_service",
     "parse_request",
+    "parse_rest_request",
     "render_error",
+    "render_rest_error",
+    "serialize_rest_result",
     "serialize_result",
     "validate_params",
 ]

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from iamd.audit.event import Facts
 from iamd.auth import HttpRequest, SigV4Verifier, detect_auth, parse_auth
 from iamd.auth.credentials import Authenticated
 from iamd.authz import remote
@@ -43,9 +44,10 @@ from iamd.model import json_text
 from iamd.model.caller import Caller, CallerKind
 from iamd.operations import RequestInfo, Target
 from iamd.policy import Evaluation, PolicyError
-from iamd.server import forms
+from iamd.server import forms, routing
 from iamd.server.errors import MethodNotAllowed
 from iamd.server.last_used import LastUsed
+from iamd.server.pipeline import Exchange
 from iamd.server.runtime import Runtime
 from iamd.store.db import change_counter
 
@@ -83,13 +85,23 @@ class AuthorizeEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id: str = scope["iamd.request_id"]
+        exchange = scope["iamd.exchange"] = Exchange(request_id, remote.SIGNING_NAME, "Authorize")
+        seen: dict[str, Any] = {}
         try:
-            status, payload = 200, await self._respond(scope, receive, request_id)
+            status, payload = 200, await self._respond(scope, receive, request_id, seen)
         except ServiceError as exc:
             status, payload = exc.http_status, remote.error_body(exc, request_id)
+            exchange.outcome = exc.code
         except Exception:  # the one place that turns every failure into a response
             log.exception("request %s (/authorize) failed with an internal error", request_id)
             status, payload = 500, remote.error_body(InternalFailure(), request_id)
+            exchange.outcome = InternalFailure.code
+        decided = seen.get("decided")
+        if decided is not None and decided.uses:
+            exchange.principal = decided.uses[0][0].arn
+            exchange.access_key_id = decided.uses[0][0].access_key_id or ""
+        if self.runtime.recorder is not None and "http" in seen:
+            self.runtime.recorder.submit(_facts(request_id, seen, payload, self.runtime))
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         headers = [
             (b"content-type", JSON_TYPE),
@@ -99,7 +111,9 @@ class AuthorizeEndpoint:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _respond(self, scope: Scope, receive: Receive, request_id: str) -> dict[str, Any]:
+    async def _respond(
+        self, scope: Scope, receive: Receive, request_id: str, seen: dict[str, Any]
+    ) -> dict[str, Any]:
         if scope["method"] != "POST":
             raise MethodNotAllowed(f"The method {scope['method']} is not allowed; use POST.")
         headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
@@ -119,7 +133,9 @@ class AuthorizeEndpoint:
             secure_transport=scope.get("scheme") == "https",
             user_agent=next((v for k, v in headers if k.lower() == "user-agent"), ""),
         )
+        seen["http"], seen["peer"] = http, peer
         decided = self.answer(http, peer)
+        seen["decided"] = decided
         for caller, service, region in decided.uses:
             if caller.access_key_id and caller.session is None:
                 self.last_used.note(caller.access_key_id, service, region, decided.now)
@@ -185,6 +201,45 @@ class AuthorizeEndpoint:
             return _Decided(question, who.caller, bound.subject, evaluation, None, tuple(uses), now)
 
         return rt.database.run(False, run)
+
+
+def _facts(request_id: str, seen: dict[str, Any], payload: dict[str, Any], rt: Runtime) -> Facts:
+    """The audit event of one ``/authorize`` request: the asking service is the caller;
+    the client's account sees it too."""
+    http: HttpRequest = seen["http"]
+    peer: RequestInfo = seen["peer"]
+    decided: _Decided | None = seen.get("decided")
+    asker = decided.uses[0][0] if decided is not None else None
+    facts = Facts(
+        request_id=request_id,
+        time=decided.now if decided is not None else rt.clock.now(),
+        service=remote.SIGNING_NAME,
+        action="Authorize",
+        source_ip=peer.source_ip,
+        user_agent=peer.user_agent,
+        caller=asker,
+        access_key_id=None if asker is not None else routing.signing_key_id(http),
+    )
+    if decided is not None:
+        question = decided.question
+        facts.params = {
+            "Action": question.action,
+            "Resource": question.resource,
+            "ResourceOwner": question.resource_owner,
+        }
+        facts.target_arn = question.resource
+        caller = payload.get("caller") or {}
+        facts.additional = {
+            "Decision": payload.get("decision"),
+            "Principal": caller.get("arn") if isinstance(caller, dict) else None,
+            "Reasons": payload.get("reasons"),
+        }
+        if decided.caller is not None:
+            facts.also_seen_by = (decided.caller.account_id,)
+    error = payload.get("error")
+    if isinstance(error, dict):
+        facts.error_code, facts.error_message = str(error["code"]), str(error["message"])
+    return facts
 
 
 def _json(body: bytes) -> object:

@@ -1,4 +1,9 @@
-"""One Query request, from decoded pairs to the response body.
+"""One API request, from its wire form to the response body.
+
+A Query request (IAM, STS) is shown; a JSON-protocol one (``handle_json``: CloudTrail's
+LookupEvents, by ``X-Amz-Target``) and a REST-JSON one (``rest_pipeline``: Roles Anywhere)
+differ only in how the operation and its parameters are read and the result written: all
+of them run the operation through ``execute``, and every one leaves an audit event.
 
 ::
 
@@ -13,10 +18,13 @@
           (a write: ``start_writing``; on SQLite only the handler holds the write lock,
            and a ``writes_late`` handler takes it itself after its reads and checks)
           op.handler(ctx, params) -> result
+          a write's audit event is appended here, in its own transaction
     ──> commit ──> protocol.serialize_result (XML)
+    ──> any other request's audit event (a read, a refusal) is queued for the recorder
 
-Everything raised here reaches the single error handler (``errors.error_response``) in the
-ASGI layer, which renders it in the namespace of ``exchange.service``. This code is
+Everything raised here reaches the single error handler of the request's protocol in the
+ASGI layer (``errors.error_response`` renders Query errors in ``exchange.service``'s
+namespace). This code is
 synchronous: it runs on the event loop's thread, since a request is a few hundred
 microseconds of CPU and short database calls, and a thread hop would cost as much.
 """
@@ -24,20 +32,30 @@ microseconds of CPU and short database calls, and a thread hop would cost as muc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from iamd import operations, protocol
+from iamd.audit.event import Facts, with_response
 from iamd.auth import HttpRequest, SigV4Verifier, detect_auth
 from iamd.auth.credentials import Authenticated
-from iamd.errors import InvalidAction, MissingAuthenticationToken
+from iamd.errors import InvalidAction, MissingAuthenticationToken, ServiceError
 from iamd.model.caller import Caller, CallerKind
 from iamd.operations import OperationContext, RequestInfo
+from iamd.protocol import json_protocol
 from iamd.server import routing
 from iamd.server.last_used import LastUsed
 from iamd.server.runtime import Runtime
+from iamd.store.access_keys import get_access_key
+from iamd.store.audit_events import StoredEvent
+
+# (connection, now) -> (who, signing region, what the operation is handed as presented)
+Authenticator = Callable[[Connection, dt.datetime], tuple[Authenticated, str, Any]]
+
+R = TypeVar("R")
 
 ANONYMOUS = Caller(kind=CallerKind.ANONYMOUS, account_id="", arn="", user_id="anonymous")
 
@@ -49,6 +67,21 @@ class Exchange:
     request_id: str
     service: str = routing.DEFAULT_SERVICE
     action: str = ""
+    outcome: str = "ok"  # or the error code the response carries
+    principal: str = ""  # the caller's ARN, once authenticated
+    access_key_id: str = ""
+
+
+@dataclass(slots=True)
+class Seen:
+    """What the pipeline learnt on the way, for the request's audit event."""
+
+    caller: Caller | None = None
+    region: str = "us-east-1"
+    now: dt.datetime | None = None
+    params: dict[str, object] | None = None
+    target_arn: str | None = None
+    recorded: bool = False  # a write's event went into its transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,37 +105,121 @@ class Pipeline:
         peer: Peer,
         exchange: Exchange,
     ) -> bytes:
-        """The XML body of the successful response; raises on any error."""
+        """The XML body of a Query request's successful response; raises on any error."""
+        return self._audited(self._query, http, pairs, peer, exchange)
+
+    def handle_json(self, http: HttpRequest, target: str, peer: Peer, exchange: Exchange) -> bytes:
+        """The JSON body of a JSON-protocol request's (``X-Amz-Target``) response."""
+        return self._audited(self._json, http, target, peer, exchange)
+
+    def _audited(
+        self,
+        handle: Callable[[HttpRequest, Any, Peer, Exchange, Seen | None], R],
+        http: HttpRequest,
+        request: Any,
+        peer: Peer,
+        exchange: Exchange,
+    ) -> R:
+        recorder = self.runtime.recorder
+        if recorder is None:
+            return handle(http, request, peer, exchange, None)
+        seen = Seen()
+        try:
+            return handle(http, request, peer, exchange, seen)
+        except Exception as exc:
+            if not seen.recorded:
+                recorder.submit(self._failure(http, peer, exchange, seen, exc))
+            raise
+
+    def _query(
+        self,
+        http: HttpRequest,
+        pairs: Sequence[tuple[str, str]],
+        peer: Peer,
+        exchange: Exchange,
+        seen: Seen | None,
+    ) -> bytes:
         rt = self.runtime
         signed = bool(detect_auth(http))
         service = (routing.signed_service(http) if signed else None) or routing.service_by_action(
             pairs
         )
         exchange.service = service
+        named = routing.first_value(pairs, "Action")
+        exchange.action = named or ""
         if not signed:
-            action = routing.first_value(pairs, "Action")
-            op = operations.lookup(service, action) if action else None
+            op = operations.lookup(service, named) if named else None
             if op is None or op.signed:
                 raise MissingAuthenticationToken()
         model = rt.services[service]
-        named = routing.first_value(pairs, "Action")
         if named and named in model.operation_names and operations.lookup(service, named) is None:
             raise InvalidAction(f"The action {named} is not supported by this server.")
         parsed = protocol.parse_request(model, pairs)
         exchange.action = parsed.action
         op = operations.lookup(service, parsed.action)
         assert op is not None  # INVARIANT: checked above, and parse_request keeps Action
+        result = self.execute(http, signed, op, parsed.params, peer, exchange, seen)
+        return protocol.serialize_result(model, parsed.action, result, exchange.request_id)
 
+    def _json(
+        self, http: HttpRequest, target: str, peer: Peer, exchange: Exchange, seen: Seen | None
+    ) -> bytes:
+        service_name = routing.scope_service(http) or ""
+        service = json_protocol.service_for_target(target)
+        if service is None:
+            raise json_protocol.UnknownOperation()
+        exchange.service = service.name
+        action = service.action_of(target)
+        exchange.action = action or ""
+        op = operations.lookup(service.name, action) if action else None
+        if op is None or action is None:
+            raise json_protocol.UnknownOperation()
+        if not detect_auth(http) or service_name != service.name:
+            raise MissingAuthenticationToken()
+        params = service.parse(action, http.body)
+        result = self.execute(http, True, op, params, peer, exchange, seen)
+        return service.serialize(action, result)
+
+    def execute(
+        self,
+        http: HttpRequest,
+        signed: bool,
+        op: operations.Operation,
+        params: dict[str, Any],
+        peer: Peer,
+        exchange: Exchange,
+        seen: Seen | None,
+        authenticate: Authenticator | None = None,
+    ) -> operations.Result:
+        """Authenticate, authorize and run ``op`` in one transaction; the audit event of a
+        write goes into that transaction, any other's to the recorder's queue.
+
+        ``authenticate`` replaces SigV4 for an operation that is signed otherwise (Roles
+        Anywhere's CreateSession: the X.509 signature), and hands the operation what was
+        presented (``ctx.presented``)."""
+        rt = self.runtime
+        service = exchange.service
+        if seen is not None:
+            seen.params = params
+        audited_write = seen is not None and not op.readonly and not op.writes_rarely
+        written: list[StoredEvent] = []
         authenticated: list[tuple[Caller, str, dt.datetime]] = []
 
         def run(conn: Connection) -> operations.Result:
             now = rt.clock.now()
-            if signed:
+            presented: Any = None
+            if authenticate is not None:
+                who, region, presented = authenticate(conn, now)
+            elif signed:
                 who, region = self._authenticate(conn, http, service, now)
             else:
                 who, region = Authenticated(ANONYMOUS), "us-east-1"
             caller = who.caller
             authenticated.append((caller, region, now))
+            exchange.principal = caller.arn
+            exchange.access_key_id = caller.access_key_id or ""
+            if seen is not None:
+                seen.caller, seen.region, seen.now = caller, region, now
             info = RequestInfo(peer.source_ip, peer.secure, peer.user_agent, region)
             bound = rt.authorizer.bind(conn, caller, info, now, counter=who.counter)
             writing = [not reads_first]
@@ -115,7 +232,7 @@ class Pipeline:
             ctx = OperationContext(
                 request_id=exchange.request_id,
                 service=service,
-                action=parsed.action,
+                action=op.name,
                 caller=caller,
                 db=conn,
                 clock=rt.clock,
@@ -128,16 +245,26 @@ class Pipeline:
                 memo={} if op.readonly else None,
                 counter=who.counter,
                 start_writing=start_writing,
+                presented=presented,
             )
             if op.authorize:
-                extra = op.request_context(ctx, parsed.params) if op.request_context else None
-                bound.authorize(op.action, op.target(ctx, parsed.params), extra)
+                extra = op.request_context(ctx, params) if op.request_context else None
+                target = op.target(ctx, params)
+                if seen is not None:
+                    seen.target_arn = target.arn
+                bound.authorize(op.action, target, extra)
             if not op.writes_late:
                 start_writing()
-            return op.handler(ctx, parsed.params)
+            result = op.handler(ctx, params)
+            if audited_write:
+                assert seen is not None and rt.recorder is not None  # INVARIANT: audited_write
+                written[:] = rt.recorder.in_transaction(
+                    conn, self._facts(exchange, peer, seen, op, result)
+                )
+            return result
 
         if op.prepare is not None:
-            op.prepare(rt.database, parsed.params)
+            op.prepare(rt.database, params)
         reads_first = not op.readonly and not op.writes_rarely
         try:
             result = rt.database.run(
@@ -148,9 +275,80 @@ class Pipeline:
                 caller, region, now = authenticated[-1]
                 if caller.access_key_id and caller.session is None:
                     self.last_used.note(caller.access_key_id, service, region, now)
-        return protocol.serialize_result(
-            rt.services[service], parsed.action, result, exchange.request_id
+        if seen is not None:
+            assert rt.recorder is not None  # INVARIANT: seen only when auditing
+            if audited_write:
+                seen.recorded = True
+                rt.recorder.after_commit(written)
+            else:
+                rt.recorder.submit(self._facts(exchange, peer, seen, op, result))
+        return result
+
+    def _facts(
+        self,
+        exchange: Exchange,
+        peer: Peer,
+        seen: Seen,
+        op: operations.Operation,
+        result: operations.Result | None,
+    ) -> Facts:
+        return Facts(
+            request_id=exchange.request_id,
+            time=seen.now or self.runtime.clock.now(),
+            service=exchange.service,
+            action=exchange.action,
+            region=seen.region,
+            source_ip=peer.source_ip,
+            user_agent=peer.user_agent,
+            caller=seen.caller,
+            params=seen.params,
+            result=result,
+            read_only=op.readonly or op.writes_rarely,
+            with_response=with_response(exchange.service, exchange.action, op.readonly),
+            target_arn=seen.target_arn,
         )
+
+    def _failure(
+        self,
+        http: HttpRequest,
+        peer: Peer,
+        exchange: Exchange,
+        seen: Seen,
+        exc: BaseException,
+    ) -> Facts:
+        """The facts of a refused or failed request (built on the error path only)."""
+        if isinstance(exc, ServiceError):
+            code, message = exc.code, exc.message
+        else:
+            code, message = "InternalFailure", "An internal error occurred."
+        action = exchange.action or "Unknown"
+        op = operations.lookup(exchange.service, action)
+        key_id = None if seen.caller is not None else routing.signing_key_id(http)
+        return Facts(
+            request_id=exchange.request_id,
+            time=seen.now or self.runtime.clock.now(),
+            service=exchange.service,
+            action=action[:128],
+            region=seen.region,
+            source_ip=peer.source_ip,
+            user_agent=peer.user_agent,
+            caller=seen.caller,
+            access_key_id=key_id,
+            key_account=self._key_account(key_id) if key_id else None,
+            params=seen.params,
+            error_code=code,
+            error_message=message,
+            read_only=op is None or op.readonly or op.writes_rarely,
+            target_arn=seen.target_arn,
+        )
+
+    def _key_account(self, key_id: str) -> str | None:
+        """The account of a long-term key that failed to authenticate, if it exists."""
+        try:
+            key = self.runtime.database.run(False, lambda conn: get_access_key(conn, key_id))
+        except Exception:  # the trail must not turn a refusal into a 500
+            return None
+        return key.account_id if key is not None else None
 
     def _authenticate(
         self, conn: Connection, http: HttpRequest, service: str, now: dt.datetime

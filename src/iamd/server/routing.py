@@ -5,6 +5,8 @@ IAM and STS share ``/``. A signed request names its service in the credential sc
 AssumeRoleWithWebIdentity and AssumeRoleWithSAML may be) is told apart by its Action,
 with STS's API version or none. ``/healthz`` answers once the server is ready;
 ``/authorize`` is the JSON authorization API for other services (``authorize_endpoint``).
+Any other path may belong to a REST-JSON service (IAM Roles Anywhere: ``/profiles``,
+``/trustanchor/{id}``, ``/sessions``...), told apart by ``rest_service_for``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from enum import Enum
 
 from iamd.auth import HttpRequest
-from iamd.protocol import SERVICE_VERSIONS, load_service
+from iamd.protocol import REST_SERVICE_VERSIONS, SERVICE_VERSIONS, load_rest_service, load_service
 
 DEFAULT_SERVICE = "iam"
 QUERY_METHODS = frozenset({"GET", "POST"})
@@ -26,6 +28,7 @@ class Endpoint(Enum):
     HEALTH = "health"
     AUTHORIZE = "authorize"
     VERIFY = "verify-credential"
+    METRICS = "metrics"
     NOT_FOUND = "not-found"
 
 
@@ -38,6 +41,8 @@ def endpoint_for(path: str) -> Endpoint:
         return Endpoint.AUTHORIZE
     if path == "/verify-credential":
         return Endpoint.VERIFY
+    if path == "/metrics":
+        return Endpoint.METRICS
     return Endpoint.NOT_FOUND
 
 
@@ -80,11 +85,17 @@ def _query_scope_service(raw_query: str) -> str | None:
 
 
 def signed_service(request: HttpRequest) -> str | None:
-    """The service named by the credential scope, when it is one we serve.
+    """The Query service named by the credential scope, when it is one we serve.
 
     A quick look, not a parse: a malformed signature is reported later by the verifier, in
     its proper order, whatever this returns.
     """
+    service = scope_service(request)
+    return service if service in SERVICE_VERSIONS else None
+
+
+def scope_service(request: HttpRequest) -> str | None:
+    """The service named by the credential scope, whatever it is."""
     service = None
     for value in request.header_values("authorization"):
         found = _SCOPE.search(value)
@@ -92,4 +103,48 @@ def signed_service(request: HttpRequest) -> str | None:
         break
     if service is None and request.raw_query:
         service = _query_scope_service(request.raw_query)
-    return service if service in SERVICE_VERSIONS else None
+    return service
+
+
+_KEY_ID = re.compile(r"Credential=([A-Za-z0-9]{1,128})/")
+
+
+def signing_key_id(request: HttpRequest) -> str | None:
+    """The access key id a request claims to be signed with (for the audit trail of a
+    request that failed to authenticate), or None."""
+    for value in request.header_values("authorization"):
+        found = _KEY_ID.search(value)
+        return found.group(1) if found else None
+    if request.raw_query:
+        for field in request.raw_query.split("&"):
+            if field[: len(_QUERY_CREDENTIAL)].lower() == _QUERY_CREDENTIAL:
+                key = urllib.parse.unquote(field[len(_QUERY_CREDENTIAL) :]).partition("/")[0]
+                return key if key.isalnum() and len(key) <= 128 else None
+    return None
+
+
+def _scope_service(authorization: str) -> str | None:
+    found = _SCOPE.search(authorization)
+    return found.group(1) if found else None
+
+
+def rest_service_for(path: str, headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    """The REST-JSON service (``rolesanywhere``) a request on ``path`` is for, or None.
+
+    The credential scope decides for a signed request (SigV4 or Roles Anywhere's X.509
+    variant, whose Credential is scoped the same way); an unsigned one goes to the service
+    whose URI templates match the path, and is refused there. The paths of the Query
+    endpoint and of iamd's own APIs never reach here.
+    """
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            service = _scope_service(value.decode("latin-1"))
+            if service in REST_SERVICE_VERSIONS:
+                return service
+            if service is not None:
+                return None
+            break
+    for service in REST_SERVICE_VERSIONS:
+        if load_rest_service(service).serves_path(path):
+            return service
+    return None

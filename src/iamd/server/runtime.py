@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from iamd import protocol
+from iamd.audit.recorder import Recorder
 from iamd.auth import SigningKeyCache
 from iamd.auth.credentials import CredentialLookup
 from iamd.authz import Authorizer
@@ -44,8 +45,11 @@ class Runtime:
     services: dict[str, protocol.Service]
     key_cache: SigningKeyCache = field(default_factory=SigningKeyCache)
     max_body_bytes: int = MAX_BODY_BYTES
+    recorder: Recorder | None = None  # the audit trail (None: IAMD_AUDIT=off)
 
     def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
         self.database.dispose()
 
 
@@ -83,4 +87,13 @@ def open_runtime(
         authorizer=Authorizer(),
         credentials=CredentialLookup(box, clock=clock),
         services=services,
+        recorder=Recorder(
+            database,
+            log_path=settings.audit_log,
+            retention_days=settings.audit_retention_days or None,
+            reads=settings.audit_reads,
+            now=clock.now,
+        )
+        if settings.audit
+        else None,
     )

@@ -31,6 +31,7 @@ from iamd.operations import RequestInfo, Target
 from iamd.server import forms
 from iamd.server.authorize_endpoint import JSON_TYPE, Receive, Scope, Send
 from iamd.server.errors import MethodNotAllowed
+from iamd.server.pipeline import Exchange
 from iamd.server.runtime import Runtime
 
 log = logging.getLogger("iamd.server")
@@ -71,13 +72,16 @@ class VerifyEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id: str = scope["iamd.request_id"]
+        exchange = scope["iamd.exchange"] = Exchange(request_id, "iamd", "VerifyCredential")
         try:
             status, payload = 200, await self._respond(scope, receive)
         except ServiceError as exc:
             status, payload = exc.http_status, remote.error_body(exc, request_id)
+            exchange.outcome = exc.code
         except Exception:  # the one place that turns every failure into a response
             log.exception("request %s (/verify-credential) failed", request_id)
             status, payload = 500, remote.error_body(InternalFailure(), request_id)
+            exchange.outcome = InternalFailure.code
         payload.setdefault("requestId", request_id)
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         headers = [

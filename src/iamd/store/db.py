@@ -63,6 +63,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
+from iamd import metrics
 from iamd.store import migrate, schema, writer_lock
 from iamd.store.sql import SQLITE_WRITE, Query, begin_sqlite, on_driver
 from iamd.store.writer_lock import WriterLock
@@ -290,6 +291,7 @@ class Database:
                     raise
                 if attempt == attempts:
                     raise StoreBusy(f"gave up after {attempts} attempts: {exc.orig}") from exc
+                metrics.DB_RETRIES.inc()
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 

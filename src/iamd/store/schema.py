@@ -483,3 +483,116 @@ credential_reports = Table(
     _ts("generated_at"),
     Column("content", Text, nullable=False),
 )
+
+# An event counter: 64 bits on PostgreSQL, SQLite's rowid (an alias needs INTEGER).
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+# --- the audit trail: one CloudTrail-shaped record per request (audit/). ``account_id`` is
+# the recipient account ("" when no account could be told, e.g. an unknown access key);
+# the lookup columns are LookupEvents' attributes, ``resources`` its resources as lines of
+# "type<TAB>name", the record the event's JSON. One index only: every write request adds
+# a row in its own transaction, and each index is another page written with it.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("account_id", String(12), nullable=False),
+    _ts("event_time"),
+    Column("event_name", String(128), nullable=False),
+    Column("event_source", String(64), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("username", String(256)),
+    Column("access_key_id", String(128)),
+    Column("principal_arn", String(2048)),
+    Column("resources", Text, nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_audit_events_account_time", "account_id", "event_time"),
+)
+
+# --- IAM's access advisor: the jobs GenerateServiceLastAccessedDetails starts. A job keeps
+# what it was asked; its report is read from the audit trail when the job is read.
+access_advisor_jobs = Table(
+    "access_advisor_jobs",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("arn", String(2048), nullable=False),
+    Column("granularity", String(16), nullable=False),
+    _ts("created_at"),
+    Index("ix_access_advisor_jobs_account", "account_id", "created_at"),
+)
+
+# --- IAM Roles Anywhere (the rolesanywhere service) -----------------------------------
+# Trust anchors hold the CA bundle as submitted (PEM); profiles name the roles a session
+# may assume and what limits it (JSON lists of ARNs, the session policy as submitted).
+# CRLs are kept as imported (DER) with the trust anchor they revoke certificates of.
+# Subjects are the certificate identities CreateSession has seen (one per distinguished
+# name and account), with the last certificate and instance properties they came with.
+# Names are not unique (AWS allows duplicates); ids are UUIDs. Tags live in ``tags``
+# under the resource types ``ra-trust-anchor``, ``ra-profile`` and ``ra-crl``.
+ra_trust_anchors = Table(
+    "ra_trust_anchors",
+    metadata,
+    Column("trust_anchor_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("source_type", String(32), nullable=False),
+    Column("certificate_data", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_trust_anchors_account", "account_id", "trust_anchor_id"),
+)
+
+ra_profiles = Table(
+    "ra_profiles",
+    metadata,
+    Column("profile_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("role_arns", Text, nullable=False),
+    Column("managed_policy_arns", Text, nullable=False),
+    Column("session_policy", Text, nullable=True),
+    Column("duration_seconds", Integer, nullable=False),
+    Column("require_instance_properties", Boolean, nullable=False),
+    Column("accept_role_session_name", Boolean, nullable=False),
+    Column("created_by", String(2048), nullable=False),
+    Column("attribute_mappings", Text, nullable=True),  # JSON; NULL: the default mappings
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_profiles_account", "account_id", "profile_id"),
+)
+
+ra_crls = Table(
+    "ra_crls",
+    metadata,
+    Column("crl_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("trust_anchor_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("crl_data", LargeBinary, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_crls_account", "account_id", "crl_id"),
+    Index("ix_ra_crls_trust_anchor", "trust_anchor_id"),
+)
+
+ra_subjects = Table(
+    "ra_subjects",
+    metadata,
+    Column("subject_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
+    Column("x509_subject", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("last_serial", String(64), nullable=False),
+    Column("last_issuer", Text, nullable=False),
+    Column("last_certificate", Text, nullable=False),
+    Column("last_instance_properties", Text, nullable=True),
+    _ts("last_seen_at"),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_ra_subjects_account", "account_id", "subject_id"),
+)

@@ -124,6 +124,29 @@ class Query:
         _plan, cursor = self._run(conn, params)
         return int(cursor.rowcount)
 
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement that returns no rows once per parameter set (``executemany``)."""
+        if not rows:
+            return
+        plan, driver = self._prepare(conn)
+        values = [_bind(plan, row) for row in rows]
+        cursor = driver.cursor()
+        on_driver(conn, plan.sql, cursor.executemany, plan.sql, values, params=values[:1])
+
+    def _prepare(self, conn: Connection) -> tuple[_Plan, Any]:
+        dialect = conn.dialect
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            plan = self._plans[dialect.name] = _compile(self.statement, dialect)
+        driver = conn.connection.driver_connection
+        assert driver is not None  # INVARIANT: a checked-out connection has its driver's
+        if plan.sqlite:
+            if not driver.in_transaction:
+                begin_sqlite(conn)
+        elif not conn.in_transaction():
+            conn.begin()
+        return plan, driver
+
     def _run(self, conn: Connection, params: Mapping[str, Any] | None) -> tuple[_Plan, Any]:
         dialect = conn.dialect
         plan = self._plans.get(dialect.name)

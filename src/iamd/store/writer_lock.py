@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+
+from iamd import metrics
 
 try:
     import fcntl
@@ -46,7 +49,9 @@ class WriterLock:
         paths: set[str] = _held_here.__dict__.setdefault("paths", set())
         if self.path in paths:
             return
+        started = time.perf_counter()
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+        metrics.WRITER_LOCK_WAIT.observe(time.perf_counter() - started)
         self.held = True
         paths.add(self.path)
 

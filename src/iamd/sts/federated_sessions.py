@@ -151,8 +151,7 @@ def issue_session(
         context=context + request.session_context,
     )
     minted = issue(ctx, claims)
-    if role.last_used_at is None or ctx.now - role.last_used_at >= LAST_USED_GRANULARITY:
-        role_store.record_use(ctx.db, role.role_id, ctx.now, ctx.request.region)
+    note_role_use(ctx, role)
     result: Result = {
         "Credentials": minted.as_output(),
         "AssumedRoleUser": {
@@ -165,3 +164,15 @@ def issue_session(
     if request.source_identity is not None:
         result["SourceIdentity"] = request.source_identity
     return result
+
+
+def note_role_use(ctx: OperationContext, role: role_store.Role) -> None:
+    """RoleLastUsed, written at most once a minute per role."""
+    if role.last_used_at is None or ctx.now - role.last_used_at >= LAST_USED_GRANULARITY:
+        role_store.record_use(ctx.db, role.role_id, ctx.now, ctx.request.region)
+
+
+def trust_policy_text(conn: Any, role: role_store.Role) -> str:
+    """The role's trust policy as the engine evaluates it (principals by unique id), for
+    services that assume roles on a caller's behalf (IAM Roles Anywhere)."""
+    return trust_policy_for_evaluation(conn, role)

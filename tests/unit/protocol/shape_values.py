@@ -44,6 +44,20 @@ _CANDIDATES = (
     "sub-domain",
     "a",
     "1",
+    # IAM Roles Anywhere: ids are UUIDs, identifiers an id or an ARN
+    "0e6b3c0e-1a2b-4c3d-8e4f-0123456789ab",
+    *(
+        f"arn:aws:rolesanywhere:us-east-1:123456789012:{kind}/0e6b3c0e-1a2b-4c3d-8e4f-0123456789ab"
+        for kind in (
+            "trust-anchor",
+            "profile",
+            "crl",
+            "subject",
+            "alias/trust-anchor",
+            "alias/profile",
+            "alias/crl",
+        )
+    ),
 )
 
 TIMESTAMP = datetime.datetime(2019, 7, 15, 23, 28, 33, 359000, tzinfo=datetime.UTC)

@@ -1,0 +1,231 @@
+"""Where events go: the store (always) and a JSON-lines file (when one is set).
+
+A committed write's event is appended in the write's own transaction, so the two commit
+or vanish together (``in_transaction``). Every other event (reads, refusals, failed
+authentication) is queued (``submit``) and stored in batches: ``INTERVAL`` after the first
+event of a batch, or as soon as ``BATCH`` are waiting, by a callback on the server's event
+loop, the thread that serves requests. Not a thread of its own: under CPython's GIL a
+second busy thread makes the event loop wait for it after every I/O wait, which cost more
+requests per second than the work itself. A read pays for building its record, in one
+batch of many, not for a write transaction of its own.
+
+``close`` (server shutdown) drains the queue; only a process killed outright can lose
+queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
+never among them. Without a running event loop (a script, a test) the queue is stored
+when ``flush`` or ``close`` is called.
+
+Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the loop's default executor, in
+batches, so a large backlog is forgotten without a long transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from iamd import metrics
+from iamd.audit.event import Facts, build
+from iamd.store import audit_events
+from iamd.store.audit_events import StoredEvent
+from iamd.store.db import Database, StoreError
+
+log = logging.getLogger("iamd.audit")
+
+INTERVAL = 0.2  # seconds from a batch's first event to its flush
+BATCH = 500
+MAX_QUEUED = 100_000  # beyond this, new queued events are counted as dropped and logged
+RETENTION_EVERY = dt.timedelta(hours=1)
+
+
+class Recorder:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        log_path: str | None = None,
+        retention_days: int | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        interval: float = INTERVAL,
+        reads: bool = True,
+    ) -> None:
+        self.database = database
+        self.reads = reads
+        self.retention_days = retention_days
+        self.interval = interval
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._queue: deque[Facts] = deque()
+        self._scheduled: asyncio.Handle | None = None  # the batch's flush, once asked for
+        self._soon = False  # the flush asked for is the immediate one
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()  # one flush at a time
+        self._sink_lock = threading.Lock()
+        self._sink = _open_sink(log_path) if log_path else None
+        self._last_retention: dt.datetime | None = None
+        self.dropped = 0
+
+    # -- the request path -------------------------------------------------------------
+
+    def in_transaction(self, conn: Connection, facts: Facts) -> list[StoredEvent]:
+        """Append ``facts``' events in ``conn``'s transaction; the rows, to pass to
+        ``after_commit`` once it has committed."""
+        rows = build(facts)
+        audit_events.append(conn, rows)
+        return rows
+
+    def after_commit(self, rows: Sequence[StoredEvent]) -> None:
+        self._write_sink(rows)
+
+    def submit(self, facts: Facts) -> None:
+        """Queue ``facts`` to be built and stored with the rest of its batch; a read that
+        succeeded is dropped when reads are not recorded."""
+        if not self.reads and facts.read_only and facts.error_code is None:
+            return
+        if len(self._queue) >= MAX_QUEUED:
+            self.dropped += 1
+            metrics.AUDIT_DROPPED.inc()
+            if self.dropped % 10_000 == 1:
+                log.error("audit queue full: %d events dropped so far", self.dropped)
+            return
+        self._queue.append(facts)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop: stored by flush() or close()
+        if self._loop is not loop:  # a new loop (tests run one per call): the old one's
+            self._loop, self._scheduled, self._soon = loop, None, False  # timer is gone
+        if len(self._queue) >= BATCH and not self._soon:
+            if self._scheduled is not None:
+                self._scheduled.cancel()  # the timer: a full batch goes now
+            self._scheduled, self._soon = loop.call_soon(self._flush_on_loop), True
+        elif self._scheduled is None:
+            self._scheduled = loop.call_later(self.interval, self._flush_on_loop)
+
+    def _flush_on_loop(self) -> None:
+        self._scheduled, self._soon = None, False
+        self.flush()
+        self._apply_retention()
+
+    # -- storing ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Build and store every queued event now."""
+        with self._lock:
+            while self._queue:
+                facts: list[Facts] = []
+                while self._queue and len(facts) < BATCH:
+                    facts.append(self._queue.popleft())
+                rows: list[StoredEvent] = []
+                for one in facts:
+                    try:
+                        rows.extend(build(one))
+                    except Exception:  # a record that cannot be built must not stop the rest
+                        log.exception("could not build the audit event of %s", one.request_id)
+                try:
+                    self.database.run(True, functools.partial(_append, rows))
+                except (OperationalError, StoreError):  # the database is away or busy
+                    log.exception("could not store %d audit events; will try again", len(rows))
+                    self._queue.extendleft(reversed(facts))
+                    break
+                except SQLAlchemyError:  # one of them is refused: store the others
+                    log.exception("a batch of audit events was refused; storing one by one")
+                    try:
+                        rows = self._one_by_one(rows)
+                    except (OperationalError, StoreError):
+                        log.exception("could not store audit events; will try again")
+                        self._queue.extendleft(reversed(facts))
+                        break
+                self._write_sink(rows)
+            metrics.AUDIT_QUEUED.set(len(self._queue))
+            if self._queue:
+                self._schedule()  # a failed batch is tried again later
+
+    def _one_by_one(self, rows: list[StoredEvent]) -> list[StoredEvent]:
+        """Store each of ``rows`` on its own; those refused are dropped (and counted), so
+        that one bad event cannot hold back the trail."""
+        stored = []
+        for row in rows:
+            try:
+                self.database.run(True, functools.partial(_append, [row]))
+            except (OperationalError, StoreError):
+                raise
+            except SQLAlchemyError:
+                self.dropped += 1
+                metrics.AUDIT_DROPPED.inc()
+                log.exception("audit event %s refused by the database; dropped", row.event_id)
+                continue
+            stored.append(row)
+        return stored
+
+    def _apply_retention(self) -> None:
+        if not self.retention_days:
+            return
+        now = self._now()
+        if self._last_retention is not None and now - self._last_retention < RETENTION_EVERY:
+            return
+        self._last_retention = now
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.forget_expired(now)
+            return
+        loop.run_in_executor(None, self.forget_expired, now)
+
+    def forget_expired(self, now: dt.datetime) -> int:
+        """Delete the events older than the retention period; how many went."""
+        if not self.retention_days:
+            return 0
+        cutoff = now - dt.timedelta(days=self.retention_days)
+        total = 0
+        try:
+            while True:
+                gone = self.database.run(
+                    True, lambda conn: audit_events.forget_before(conn, cutoff)
+                )
+                total += gone
+                if gone == 0:
+                    return total
+        except (SQLAlchemyError, StoreError):
+            log.exception("could not apply the audit retention period")
+            return total
+
+    def close(self) -> None:
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled, self._soon = None, False
+        self.flush()
+        if self._sink is not None:
+            os.close(self._sink)
+            self._sink = None
+
+    # -- the JSON-lines sink ----------------------------------------------------------
+
+    def _write_sink(self, rows: Sequence[StoredEvent]) -> None:
+        if self._sink is None or not rows:
+            return
+        data = "".join(row.record + "\n" for row in rows).encode("utf-8")
+        with self._sink_lock:
+            try:  # O_APPEND: whole lines, even with several workers on one file
+                while data:
+                    data = data[os.write(self._sink, data) :]
+            except OSError:
+                log.exception("could not write the audit log file")
+
+
+def _append(rows: list[StoredEvent], conn: Connection) -> None:
+    audit_events.append(conn, rows)
+
+
+def _open_sink(path: str) -> int:
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -1,0 +1,232 @@
+"""The audit trail's rows: append, look up newest first, forget past retention.
+
+An event is stored once per recipient account with its lookup columns (LookupEvents'
+attributes) beside the CloudTrail record's JSON text, in a table with one index (account,
+time): a write request appends its event in its own transaction, and every index would be
+one more page written with it. A lookup reads the account's events in the time range
+through that index and compares the attribute on each row (LookupEvents is a search over
+one account's recent trail, not a point query). Pages are keyed on ``(event_time, seq)``
+from the newest down, so events appended while a caller pages never repeat or vanish from
+the pages still to come.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select
+
+from iamd.store.schema import audit_events
+from iamd.store.sql import Query
+
+# LookupEvents' attribute keys -> the column each one compares with.
+_COLUMNS = {
+    "EventId": audit_events.c.event_id,
+    "EventName": audit_events.c.event_name,
+    "Username": audit_events.c.username,
+    "EventSource": audit_events.c.event_source,
+    "AccessKeyId": audit_events.c.access_key_id,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event_id: str
+    account_id: str
+    event_time: dt.datetime
+    event_name: str
+    event_source: str
+    read_only: bool
+    username: str | None
+    access_key_id: str | None
+    principal_arn: str | None
+    record: str  # the CloudTrail record, as JSON text
+    resources: tuple[tuple[str, str], ...] = ()  # (resource type, resource name)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    seq: int
+    event: StoredEvent
+
+
+_EVENT_COLUMNS = (
+    "event_id",
+    "account_id",
+    "event_time",
+    "event_name",
+    "event_source",
+    "read_only",
+    "username",
+    "access_key_id",
+    "principal_arn",
+    "resources",
+    "record",
+)
+_INSERT_EVENT = Query(
+    insert(audit_events).values({name: bindparam(name) for name in _EVENT_COLUMNS})
+)
+
+
+def append(conn: Connection, events: Sequence[StoredEvent]) -> None:
+    """Insert ``events`` (one ``executemany`` on the driver)."""
+    if not events:
+        return
+    _INSERT_EVENT.execute_many(
+        conn,
+        [
+            {
+                "event_id": e.event_id,
+                "account_id": _clean(e.account_id, 12),
+                "event_time": e.event_time,
+                "event_name": _clean(e.event_name, 128),
+                "event_source": _clean(e.event_source, 64),
+                "read_only": e.read_only,
+                "username": _clean(e.username, 256),
+                "access_key_id": _clean(e.access_key_id, 128),
+                "principal_arn": _clean(e.principal_arn, 2048),
+                "resources": "".join(
+                    f"{_clean(kind)}\t{_line(name)}\n" for kind, name in e.resources
+                ),
+                "record": _clean(e.record),
+            }
+            for e in events
+        ],
+    )
+
+
+def lookup(
+    conn: Connection,
+    account_id: str | None,
+    *,
+    attribute: tuple[str, str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    before: tuple[dt.datetime, int] | None = None,
+    limit: int = 50,
+    after: int | None = None,
+) -> list[Found]:
+    """Events of ``account_id`` (every account when None), newest first.
+
+    ``attribute`` is one LookupEvents attribute (key, value); ``before`` is the key of the
+    last event of the previous page; ``after`` keeps only the events stored after the one
+    numbered ``after``, in the order they were stored (to follow the trail as it grows: a
+    queued event can be stored after a newer one).
+    """
+    t = audit_events.c
+    query = select(audit_events)
+    clauses = []
+    if account_id is not None:
+        clauses.append(t.account_id == account_id)
+    if start is not None:
+        clauses.append(t.event_time >= start)
+    if end is not None:
+        clauses.append(t.event_time <= end)
+    if attribute is not None:
+        key, value = attribute
+        if key == "ReadOnly":
+            clauses.append(t.read_only == (value.lower() == "true"))
+        elif key == "ResourceName":
+            clauses.append(t.resources.contains(f"\t{value}\n", autoescape=True))
+        elif key == "ResourceType":
+            clauses.append(t.resources.contains(f"{value}\t", autoescape=True))
+        else:
+            clauses.append(_COLUMNS[key] == value)
+    if before is not None:
+        at, seq = before
+        clauses.append(or_(t.event_time < at, and_(t.event_time == at, t.seq < seq)))
+    if after is not None:
+        clauses.append(t.seq > after)
+        query = query.order_by(t.seq)
+    else:
+        query = query.order_by(t.event_time.desc(), t.seq.desc())
+    rows = conn.execute(query.where(*clauses).limit(limit)).all()
+    return [
+        Found(
+            row.seq,
+            StoredEvent(
+                event_id=row.event_id,
+                account_id=row.account_id,
+                event_time=_utc(row.event_time),
+                event_name=row.event_name,
+                event_source=row.event_source,
+                read_only=row.read_only,
+                username=row.username,
+                access_key_id=row.access_key_id,
+                principal_arn=row.principal_arn,
+                record=row.record,
+                resources=_resources_of(row.resources),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def last_access(
+    conn: Connection, account_id: str, principal_arns: Iterable[str], *, by_action: bool = False
+) -> list[tuple[str, str, str | None, dt.datetime]]:
+    """(principal ARN, event source, event name or None, newest time) of the events of
+    ``principal_arns`` in ``account_id``: what the access advisor reports."""
+    t = audit_events.c
+    arns = list(principal_arns)
+    if not arns:
+        return []
+    columns = [t.principal_arn, t.event_source] + ([t.event_name] if by_action else [])
+    rows = conn.execute(
+        select(*columns, func.max(t.event_time))
+        .where(t.account_id == account_id, t.principal_arn.in_(arns))
+        .group_by(*columns)
+    ).all()
+    return [(str(r[0]), str(r[1]), str(r[2]) if by_action else None, _utc(r[-1])) for r in rows]
+
+
+# How much older than the events stored before it a queued event can be: far more than a
+# recorder's queue ever holds one.
+_STORED_LATE = dt.timedelta(hours=1)
+
+
+def forget_before(conn: Connection, cutoff: dt.datetime, batch: int = 5000) -> int:
+    """Delete up to ``batch`` of the oldest events older than ``cutoff``; how many went.
+
+    The oldest events are among the first by ``seq`` (the primary key; a queued event is
+    stored at most moments after newer ones), so the scan stops as soon as it has found
+    them; no index on the time alone is needed."""
+    t = audit_events.c
+    first = conn.execute(select(t.event_time).order_by(t.seq).limit(1)).scalar()
+    if first is None or _utc(first) >= cutoff + _STORED_LATE:
+        return 0  # the first stored is recent (bar a queue's delay): nothing to scan for
+    oldest = select(t.seq).where(t.event_time < cutoff).order_by(t.seq).limit(batch)
+    seqs = [row.seq for row in conn.execute(oldest)]
+    if not seqs:
+        return 0
+    conn.execute(delete(audit_events).where(t.seq.in_(seqs)))
+    return len(seqs)
+
+
+def _line(name: str) -> str:
+    return name.replace("\x00", "\ufffd").replace("\t", " ").replace("\n", " ")
+
+
+def _clean(text: str | None, limit: int | None = None) -> str | None:
+    """``text`` as its column can hold it: cut to ``limit`` characters (a lookup column;
+    the record keeps the whole value), NUL replaced (PostgreSQL's text refuses it, and a
+    client's Action can hold one)."""
+    if text is None:
+        return None
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _resources_of(text: str) -> tuple[tuple[str, str], ...]:
+    found = []
+    for line in text.splitlines():
+        kind, _, name = line.partition("\t")
+        found.append((kind, name))
+    return tuple(found)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,130 @@
+"""A request's facts -> its CloudTrail record(s)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from iamd.audit.event import Facts, build
+from iamd.model.caller import Caller, CallerKind, Session
+
+NOW = dt.datetime(2026, 12, 4, 5, 9, 19, 123456, tzinfo=dt.UTC)
+ALICE = Caller(
+    kind=CallerKind.USER,
+    account_id="111111111111",
+    arn="arn:aws:iam::111111111111:user/alice",
+    user_id="AIDAALICE",
+    access_key_id="AKIAALICE",
+    name="alice",
+)
+
+
+def test_a_cross_account_assumption_makes_one_record_per_account() -> None:
+    facts = Facts(
+        request_id="req-1",
+        time=NOW,
+        service="sts",
+        action="AssumeRole",
+        caller=ALICE,
+        params={"RoleArn": "arn:aws:iam::222222222222:role/shared", "RoleSessionName": "s"},
+        result={"Credentials": {"AccessKeyId": "ASIAX", "SecretAccessKey": "secret"}},
+        with_response=True,
+    )
+    mine, theirs = build(facts)
+    assert (mine.account_id, theirs.account_id) == ("111111111111", "222222222222")
+    a, b = json.loads(mine.record), json.loads(theirs.record)
+    assert a["sharedEventID"] == b["sharedEventID"] and a["eventID"] != b["eventID"]
+    assert a["eventID"] == mine.event_id and uuid.UUID(mine.event_id).version == 7
+    assert a["eventTime"] == "2026-12-04T05:09:19Z"
+    assert a["responseElements"]["credentials"] == {
+        "accessKeyId": "ASIAX",
+        "secretAccessKey": "HIDDEN_DUE_TO_SECURITY_REASONS",
+    }
+    assert ("AWS::IAM::AccessKey", "ASIAX") in mine.resources
+    assert mine.username == "alice" and mine.principal_arn == ALICE.arn
+
+
+def test_a_session_carries_its_issuer_and_source_identity() -> None:
+    session = Caller(
+        kind=CallerKind.ROLE_SESSION,
+        account_id="111111111111",
+        arn="arn:aws:sts::111111111111:assumed-role/app/s1",
+        user_id="AROAAPP:s1",
+        access_key_id="ASIAS1",
+        name="app",
+        entity_id="AROAAPP",
+        role_arn="arn:aws:iam::111111111111:role/app",
+        session_name="s1",
+        session=Session(issued_at=NOW, expires_at=NOW, source_identity="bob"),
+        mfa=True,
+    )
+    (row,) = build(
+        Facts(request_id="r", time=NOW, service="iam", action="ListRoles", caller=session)
+    )
+    identity = json.loads(row.record)["userIdentity"]
+    assert identity["sessionContext"] == {
+        "sessionIssuer": {
+            "type": "Role",
+            "principalId": "AROAAPP",
+            "arn": "arn:aws:iam::111111111111:role/app",
+            "accountId": "111111111111",
+            "userName": "app",
+        },
+        "webIdFederationData": {},
+        "attributes": {"creationDate": "2026-12-04T05:09:19Z", "mfaAuthenticated": "true"},
+        "sourceIdentity": "bob",
+    }
+    assert row.username == "s1" and row.principal_arn == "arn:aws:iam::111111111111:role/app"
+    assert json.loads(row.record)["awsRegion"] == "us-east-1"
+
+
+def test_an_unknown_key_is_recorded_for_no_account() -> None:
+    (row,) = build(
+        Facts(
+            request_id="r",
+            time=NOW,
+            service="iam",
+            action="GetUser",
+            access_key_id="AKIANOBODY",
+            error_code="InvalidClientTokenId",
+            error_message="The security token included in the request is invalid.",
+        )
+    )
+    record = json.loads(row.record)
+    assert row.account_id == "" and row.access_key_id == "AKIANOBODY"
+    assert record["userIdentity"] == {"type": "Unknown", "accessKeyId": "AKIANOBODY"}
+    assert record["errorCode"] == "InvalidClientTokenId"
+
+
+def test_a_modelled_error_is_named_by_its_exception() -> None:
+    (row,) = build(
+        Facts(
+            request_id="r",
+            time=NOW,
+            service="iam",
+            action="GetRole",
+            caller=ALICE,
+            error_code="NoSuchEntity",
+            error_message="gone",
+        )
+    )
+    assert json.loads(row.record)["errorCode"] == "NoSuchEntityException"
+
+
+def test_text_that_needs_escaping_stays_valid_json() -> None:
+    (row,) = build(
+        Facts(
+            request_id='r"\\\n',
+            time=NOW,
+            service="iam",
+            action="GetRole",
+            caller=ALICE,
+            user_agent='agent "quoted" \u2603 \x00',
+            params={"RoleName": 'a"b'},
+        )
+    )
+    record = json.loads(row.record)
+    assert record["userAgent"] == 'agent "quoted" \u2603 \x00'
+    assert record["requestID"] == 'r"\\\n'
+    assert record["requestParameters"] == {"roleName": 'a"b'}
