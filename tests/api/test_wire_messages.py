@@ -38,6 +38,11 @@ def _same_device_twice(iam: Any, sts: Any) -> None:
     iam.create_virtual_mfa_device(VirtualMFADeviceName="phone")
 
 
+def _batch_role_twice(iam: Any, sts: Any) -> None:
+    iam.create_service_linked_role(AWSServiceName="batch.amazonaws.com")
+    iam.create_service_linked_role(AWSServiceName="batch.amazonaws.com")
+
+
 CASES: list[tuple[str, Call, str, int, str]] = [
     (
         "policy grammar errors are bare",
@@ -273,6 +278,14 @@ CASES: list[tuple[str, Call, str, int, str]] = [
         'IAM resource path must either be "*", root, or start with user/, federated-user/, '
         "role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, "
         "saml-provider/, oidc-provider/, report/, access-report/.",
+    ),
+    (
+        "a service-linked role that exists already",
+        _batch_role_twice,
+        "InvalidInput",
+        400,
+        "Service role name AWSServiceRoleForBatch has been taken in this account, please try a "
+        "different suffix.",
     ),
     (
         "AssumeRole with the role ARN nothing-valid-in-here",

@@ -46,6 +46,7 @@ def test_defaults(rh: Harness) -> None:
     role = create_role(rh, "app")
     assert role["Path"] == "/"
     assert "MaxSessionDuration" not in role  # AWS's CreateRole leaves the default out
+    assert rh.call("GetRole", {"RoleName": "app"})["Role"]["MaxSessionDuration"] == 3600
     assert "Description" not in role or role["Description"] is None
 
 
