@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select
 
+from iamd.store.db import as_utc
 from iamd.store.schema import access_advisor_jobs
 
 KEEP_JOBS = dt.timedelta(days=30)  # older jobs of an account go when it starts a new one
@@ -46,5 +47,4 @@ def get_job(conn: Connection, account_id: str, job_id: str) -> Job | None:
     ).first()
     if row is None:
         return None
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
-    return Job(row.job_id, row.account_id, row.arn, row.granularity, created)
+    return Job(row.job_id, row.account_id, row.arn, row.granularity, as_utc(row.created_at))

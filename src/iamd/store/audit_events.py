@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select
 
+from iamd.store.db import as_utc
 from iamd.store.schema import audit_events
 from iamd.store.sql import Query
 
@@ -149,7 +150,7 @@ def lookup(
             StoredEvent(
                 event_id=row.event_id,
                 account_id=row.account_id,
-                event_time=_utc(row.event_time),
+                event_time=as_utc(row.event_time),
                 event_name=row.event_name,
                 event_source=row.event_source,
                 read_only=row.read_only,
@@ -179,7 +180,7 @@ def last_access(
         .where(t.account_id == account_id, t.principal_arn.in_(arns))
         .group_by(*columns)
     ).all()
-    return [(str(r[0]), str(r[1]), str(r[2]) if by_action else None, _utc(r[-1])) for r in rows]
+    return [(str(r[0]), str(r[1]), str(r[2]) if by_action else None, as_utc(r[-1])) for r in rows]
 
 
 # How much older than the events stored before it a queued event can be: far more than a
@@ -195,7 +196,7 @@ def forget_before(conn: Connection, cutoff: dt.datetime, batch: int = 5000) -> i
     them; no index on the time alone is needed."""
     t = audit_events.c
     first = conn.execute(select(t.event_time).order_by(t.seq).limit(1)).scalar()
-    if first is None or _utc(first) >= cutoff + _STORED_LATE:
+    if first is None or as_utc(first) >= cutoff + _STORED_LATE:
         return 0  # the first stored is recent (bar a queue's delay): nothing to scan for
     oldest = select(t.seq).where(t.event_time < cutoff).order_by(t.seq).limit(batch)
     seqs = [row.seq for row in conn.execute(oldest)]
@@ -226,7 +227,3 @@ def _resources_of(text: str) -> tuple[tuple[str, str], ...]:
         kind, _, name = line.partition("\t")
         found.append((kind, name))
     return tuple(found)
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
