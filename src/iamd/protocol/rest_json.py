@@ -31,22 +31,27 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from iamd.errors import SerializationException, ServiceError, ValidationError
+from iamd.model import json_text
 from iamd.protocol.rest_models import RestOperation, RestService
 from iamd.protocol.validate import Invalid, validation_message
 
 __all__ = [
     "JSON_CONTENT_TYPE",
+    "JSON_ERROR_CODES",
     "error_code",
+    "from_json",
+    "json_body",
     "parse_rest_request",
     "render_rest_error",
     "serialize_rest_result",
+    "to_json",
 ]
 
 JSON_CONTENT_TYPE = "application/json"
 _INTEGER = re.compile(r"-?[0-9]{1,19}", re.ASCII)  # a 64-bit integer at most, ASCII digits
 
-# iamd's code -> the name AWS's JSON services give the same error.
-_JSON_CODES: Mapping[str, str] = {
+# iamd's code -> the name AWS's JSON services give the same error (REST-JSON and JSON).
+JSON_ERROR_CODES: Mapping[str, str] = {
     "AccessDenied": "AccessDeniedException",
     "ValidationError": "ValidationException",
     "NoSuchEntity": "ResourceNotFoundException",
@@ -74,7 +79,7 @@ def parse_rest_request(
     shape = op.input_shape
     if shape is None:
         return {}
-    document = _json_body(body)
+    document = json_body(body)
     params: dict[str, Any] = {}
     for name, member in shape.members.items():
         location = member.serialization.get("location")
@@ -94,7 +99,7 @@ def parse_rest_request(
             if found:
                 params[name] = _from_text(member, found[0])
         elif wire in document and document[wire] is not None:
-            params[name] = _from_json(member, document[wire])
+            params[name] = from_json(member, document[wire])
     violations: list[str] = []
     op.validator(params, "", violations)
     if violations:
@@ -102,11 +107,13 @@ def parse_rest_request(
     return params
 
 
-def _json_body(body: bytes) -> dict[str, Any]:
+def json_body(body: bytes) -> dict[str, Any]:
+    """A request's JSON object (an empty body is ``{}``); SerializationException if it is
+    not one, or is nested deeper than ``json_text`` allows."""
     if not body.strip():
         return {}
     try:
-        document = json.loads(body)
+        document = json_text.loads(body)
     except (ValueError, RecursionError):
         raise SerializationException("Unable to parse the request body as JSON.") from None
     if not isinstance(document, dict):
@@ -133,7 +140,7 @@ def _from_text(shape: Any, raw: str) -> Any:
     return raw
 
 
-def _from_json(shape: Any, value: Any) -> Any:
+def from_json(shape: Any, value: Any) -> Any:
     """A JSON value as the member's type; a wrong type is left for the validator to name."""
     kind = shape.type_name
     if kind == "structure" and isinstance(value, dict):
@@ -142,12 +149,12 @@ def _from_json(shape: Any, value: Any) -> Any:
         for name, member in members.items():
             wire = member.serialization.get("name", name)
             if wire in value and value[wire] is not None:
-                out[name] = _from_json(member, value[wire])
+                out[name] = from_json(member, value[wire])
         return out
     if kind == "list" and isinstance(value, list):
-        return [None if item is None else _from_json(shape.member, item) for item in value]
+        return [None if item is None else from_json(shape.member, item) for item in value]
     if kind == "map" and isinstance(value, dict):
-        return {k: None if v is None else _from_json(shape.value, v) for k, v in value.items()}
+        return {k: None if v is None else from_json(shape.value, v) for k, v in value.items()}
     if kind == "blob" and isinstance(value, str):
         try:
             return base64.b64decode(value, validate=True)
@@ -166,23 +173,23 @@ def _from_json(shape: Any, value: Any) -> Any:
 def serialize_rest_result(op: RestOperation, result: Mapping[str, Any]) -> tuple[int, bytes]:
     """(HTTP status, JSON body) of a successful response."""
     shape = op.output_shape
-    document = _to_json(shape, result) if shape is not None else {}
+    document = to_json(shape, result) if shape is not None else {}
     return op.status, json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
-def _to_json(shape: Any, value: Any) -> Any:
+def to_json(shape: Any, value: Any) -> Any:
     kind = shape.type_name
     if kind == "structure":
         out: dict[str, Any] = {}
         for name, member in shape.members.items():
             item = value.get(name)
             if item is not None and member.serialization.get("location") is None:
-                out[member.serialization.get("name", name)] = _to_json(member, item)
+                out[member.serialization.get("name", name)] = to_json(member, item)
         return out
     if kind == "list":
-        return [_to_json(shape.member, item) for item in value]
+        return [to_json(shape.member, item) for item in value]
     if kind == "map":
-        return {str(k): _to_json(shape.value, v) for k, v in value.items()}
+        return {str(k): to_json(shape.value, v) for k, v in value.items()}
     if kind == "timestamp":
         return _timestamp(value, shape.serialization.get("timestampFormat", "unixTimestamp"))
     if kind == "blob":
@@ -205,7 +212,7 @@ def error_code(service: RestService, error: ServiceError) -> str:
     """The code ``error`` has in ``service``'s model (translated when not modelled)."""
     if service.has_error(error.code):
         return error.code
-    return _JSON_CODES.get(error.code, error.code)
+    return JSON_ERROR_CODES.get(error.code, error.code)
 
 
 def render_rest_error(
