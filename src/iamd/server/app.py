@@ -62,15 +62,6 @@ async def send_response(
     await send({"type": "http.response.body", "body": body})
 
 
-def peer_of(scope: Scope, headers: tuple[tuple[str, str], ...]) -> Peer:
-    client = scope.get("client")
-    return Peer(
-        source_ip=client[0] if client else "127.0.0.1",
-        secure=scope.get("scheme") == "https",
-        user_agent=next((v for k, v in headers if k.lower() == "user-agent"), ""),
-    )
-
-
 class QueryEndpoint:
     """IAM and STS over the AWS Query protocol, POST form bodies and GET query strings."""
 
@@ -113,7 +104,7 @@ class QueryEndpoint:
             headers,
             body,
         )
-        return self.pipeline.handle(http, pairs, peer_of(scope, headers), exchange)
+        return self.pipeline.handle(http, pairs, Peer.of(scope, headers), exchange)
 
 
 class JsonEndpoint:
@@ -151,7 +142,7 @@ class JsonEndpoint:
             method, raw_path.decode("latin-1").partition("?")[0], raw_query, headers, body
         )
         target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
-        return self.pipeline.handle_json(http, target, peer_of(scope, headers), exchange)
+        return self.pipeline.handle_json(http, target, Peer.of(scope, headers), exchange)
 
 
 class Router:

@@ -32,7 +32,7 @@ microseconds of CPU and short database calls, and a thread hop would cost as muc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -91,6 +91,16 @@ class Peer:
     source_ip: str
     secure: bool
     user_agent: str
+
+    @classmethod
+    def of(cls, scope: Mapping[str, Any], headers: Sequence[tuple[str, str]]) -> Peer:
+        """The peer of an ASGI request (``headers`` decoded)."""
+        client = scope.get("client")
+        return cls(
+            source_ip=client[0] if client else "127.0.0.1",
+            secure=scope.get("scheme") == "https",
+            user_agent=next((v for k, v in headers if k.lower() == "user-agent"), ""),
+        )
 
 
 class Pipeline:

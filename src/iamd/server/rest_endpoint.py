@@ -64,10 +64,4 @@ class RestEndpoint:
             headers,
             body,
         )
-        client = scope.get("client")
-        peer = Peer(
-            source_ip=client[0] if client else "127.0.0.1",
-            secure=scope.get("scheme") == "https",
-            user_agent=next((v for k, v in headers if k.lower() == "user-agent"), ""),
-        )
-        return self.pipeline.handle_rest(http, service, peer, exchange)
+        return self.pipeline.handle_rest(http, service, Peer.of(scope, headers), exchange)
