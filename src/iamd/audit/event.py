@@ -16,7 +16,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from iamd.audit import identity, redact
@@ -75,7 +75,6 @@ class Facts:
     key_account: str | None = None  # the account of an access key that failed to sign
     additional: Mapping[str, Any] | None = None
     also_seen_by: Sequence[str] = ()  # other accounts the event is delivered to
-    extra_resources: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
 def build(facts: Facts) -> list[StoredEvent]:
@@ -264,7 +263,6 @@ def _lookup_resources(
     credentials = result.get("Credentials")
     if isinstance(credentials, Mapping) and credentials.get("AccessKeyId"):
         found.append(("AWS::IAM::AccessKey", str(credentials["AccessKeyId"])))
-    found.extend(facts.extra_resources)
     return found
 
 
