@@ -27,6 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "sts": {"policy", "model", "store", "operations", "iam", *SHARED},
     "audit": {"model", "store", "operations", *SHARED},
     "rolesanywhere": {"policy", "model", "store", "operations", "sts", *SHARED},
+    "console": {
+        "server", "operations", "policy", "model", "iam", "sts", "auth", "audit", *SHARED
+    },
     "server": {"*"},
     "cli": {"*"},
 }
