@@ -33,6 +33,7 @@ from iamd.sts.keyring import Purpose, keyring_for
 
 # Page modules register their pages on import.
 from iamd.console import home, signin  # noqa: F401  isort: skip
+from iamd.console import role_detail, role_edit, roles, service_linked  # noqa: F401  isort: skip
 
 log = logging.getLogger("iamd.console")
 HERE = Path(__file__).resolve().parent
