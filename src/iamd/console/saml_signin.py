@@ -78,7 +78,7 @@ async def saml_post(visit: Visit) -> Response:
     return visit.render("saml_roles.html", roles=roles, saml_response=response)
 
 
-@page("/saml/choose", ("POST",), signed_in=False)
+@page("/console/saml/choose", ("POST",), signed_in=False)
 async def saml_choose(visit: Visit) -> Response:
     response = await visit.field("SAMLResponse")
     chosen = await visit.field("role")
