@@ -115,10 +115,8 @@ def _get_signin_token(visit: Visit) -> Response:
 def _destination(visit: Visit, raw: str) -> str:
     parts = urllib.parse.urlsplit(raw)
     host = visit.request.headers.get("host", "")
-    ours = (
-        (not parts.scheme
-        and not parts.netloc)
-        or (parts.scheme in ("http", "https") and parts.netloc == host)
+    ours = (not parts.scheme and not parts.netloc) or (
+        parts.scheme in ("http", "https") and parts.netloc == host
     )
     path = parts.path or "/console"
     if ours and (path == "/console" or path.startswith("/console/")) and "//" not in path:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from iamd.console import sign_in_events as events
 from iamd.console.session import (
     CHANGE_PASSWORD,
     MFA,
@@ -139,6 +140,15 @@ async def sign_in_post(visit: Visit) -> Response:
         return outcome, mint_identity(visit, conn, outcome.account_id, outcome.user, None)
 
     outcome, identity = await run_in_threadpool(rt.database.run, True, attempt)
+    known = root or outcome.user is not None
+    if not outcome.retry_after and known and not (outcome.ok and outcome.mfa_serials):
+        events.record(
+            visit,
+            success=outcome.ok,
+            account_id=outcome.account_id,
+            user=outcome.user,
+            mfa_used=False,
+        )
     if not outcome.ok:
         if outcome.retry_after:
             error = too_many(outcome.retry_after)
@@ -213,6 +223,10 @@ async def mfa_post(visit: Visit) -> Response:
 
     outcome, identity = await run_in_threadpool(rt.database.run, True, check)
     wait = outcome.retry_after
+    if not wait and outcome.user is not None:
+        events.record(
+            visit, success=outcome.ok, account_id=account_id, user=outcome.user, mfa_used=True
+        )
     if identity is None:
         error = too_many(wait) if wait else WRONG_CODE
         return visit.render(
