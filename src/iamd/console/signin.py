@@ -30,7 +30,7 @@ from iamd.console.session import (
     new_csrf,
     signed_in,
 )
-from iamd.console.web import Visit, page
+from iamd.console.web import HOME, Visit, page, safe_next
 from iamd.errors import ServiceError
 from iamd.iam import sign_in
 from iamd.iam.sign_in import User
@@ -43,19 +43,11 @@ USER_SECONDS = 12 * 3600
 ROOT_SECONDS = 3600
 WRONG = "Your authentication information is incorrect. Please try again."
 WRONG_CODE = "The MFA code you entered is not valid. Please try again."
-HOME = "/console"
 
 
 def too_many(wait: int) -> str:
     unit = "second" if wait == 1 else "seconds"
     return f"Too many failed sign-in attempts. Wait {wait} {unit}, then try again."
-
-
-def safe_next(target: str) -> str:
-    """Only a page of this console: no other host, no scheme, no backslash tricks."""
-    if target.startswith("/console") and "//" not in target and "\\" not in target:
-        return target
-    return HOME
 
 
 def _claims(
