@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from iamd.cli.idp import saml as idp_lib
+
 from .browser import allow, make_user, screenshot, sign_in
 from .conftest import Credentials, IamdServer, MakeClient
 from .service_support import set_resources
@@ -203,6 +205,25 @@ def test_the_create_form_builds_service_oidc_and_saml_trust(
     ]
     assert "OIDC provider token.example.com/ci" in page.locator("#trust-picture").inner_html()
 
+    saml = iam.create_saml_provider(
+        Name="corp", SAMLMetadataDocument=idp_lib.metadata(idp_lib.generate("https://idp.test"))
+    )["SAMLProviderArn"]
+    page.goto("/console/roles/create")
+    page.get_by_role("radio", name="SAML 2.0 federation").check()
+    page.get_by_label("SAML provider").select_option(saml)
+    page.get_by_label("Role name").fill("staff")
+    page.get_by_role("button", name="Create role").click()
+    page.wait_for_url("**/console/roles/staff?done=created")
+    document = iam.get_role(RoleName="staff")["Role"]["AssumeRolePolicyDocument"]
+    assert document["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": saml},
+            "Action": "sts:AssumeRoleWithSAML",
+            "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+        }
+    ]
+
     # MFA does not apply to a service: the form says so and creates nothing
     page.goto("/console/roles/create")
     page.get_by_role("radio", name="AWS service").check()
@@ -246,6 +267,26 @@ def test_the_create_form_shows_the_apis_refusals_and_keeps_the_choices(
     assert code == "ValidationError"
     assert page.locator("#error").inner_text() == f"{code}: {message}"
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["taken"]
+
+
+def test_a_policy_that_cannot_be_attached_is_named_after_the_role_is_created(
+    page: Any, iam: Any, account: Credentials
+) -> None:
+    make_user(iam, "maker", allow("iam:CreateRole", "iam:Get*", "iam:List*"))
+    sign_in(page, str(account.account_id), "maker")
+    page.wait_for_url("**/console")
+    page.goto("/console/roles/create")
+    page.get_by_label("Role name").fill("half")
+    page.locator("input[name=policy][value='arn:aws:iam::aws:policy/ReadOnlyAccess']").check()
+    page.get_by_role("button", name="Create role").click()
+    assert page.locator("h1").inner_text() == "Role half created"
+    failure = page.locator("#error li").inner_text()
+    assert failure.startswith("arn:aws:iam::aws:policy/ReadOnlyAccess: AccessDenied: User: ")
+    assert "iam:AttachRolePolicy" in failure
+    assert iam.get_role(RoleName="half")["Role"]["RoleName"] == "half"
+    assert iam.list_attached_role_policies(RoleName="half")["AttachedPolicies"] == []
+    page.get_by_role("link", name="Go to the role half").click()
+    page.wait_for_url("**/console/roles/half")
 
 
 # --- a role's page --------------------------------------------------------------------------
@@ -354,6 +395,19 @@ def test_the_roles_page_changes_it_through_the_api(
     )
     page.get_by_role("button", name="Attach policy").click()
     page.wait_for_url("**/console/roles/svc?done=attached")
+    page.get_by_label("Set the permissions boundary").select_option(
+        "arn:aws:iam::aws:policy/PowerUserAccess"
+    )
+    page.get_by_role("button", name="Set boundary").click()
+    page.wait_for_url("**/console/roles/svc?done=boundary")
+    assert page.locator("#boundary").inner_text() == "arn:aws:iam::aws:policy/PowerUserAccess"
+    assert iam.get_role(RoleName="svc")["Role"]["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/PowerUserAccess",
+    }
+    page.get_by_role("button", name="Remove boundary").click()
+    page.wait_for_url("**/console/roles/svc?done=boundary-deleted")
+    assert "PermissionsBoundary" not in iam.get_role(RoleName="svc")["Role"]
     page.get_by_text("Add or replace an inline policy").click()
     page.get_by_label("Policy name").fill("logs")
     page.get_by_label("Policy document (JSON)").fill(allow("logs:PutLogEvents"))
@@ -497,6 +551,14 @@ def test_a_read_only_user_sees_the_pages_but_cannot_change_anything(
     assert "iam:PutRolePolicy" in page.locator("#error").inner_text()
     assert iam.list_role_policies(RoleName="seen")["PolicyNames"] == []
 
+    iam.create_service_linked_role(AWSServiceName=ECS)
+    page.goto("/console/service-linked-roles")
+    page.get_by_label(f"Delete {ECS_ROLE}: the service can no longer use it").check()
+    page.get_by_role("button", name=f"Delete {ECS_ROLE}").click()
+    code, message = refusal(lambda: reader.delete_service_linked_role(RoleName=ECS_ROLE))
+    assert page.locator("#error").inner_text() == f"{code}: {message}"
+    assert iam.get_role(RoleName=ECS_ROLE)["Role"]["RoleName"] == ECS_ROLE
+
 
 # --- service-linked roles -------------------------------------------------------------------
 
@@ -558,3 +620,8 @@ def test_service_linked_roles_are_shown_read_only_and_deleted_with_a_status(
     assert refusal(lambda: iam.get_role(RoleName=ECS_ROLE))[0] == "NoSuchEntity"
     task = page.url.split("task=", 1)[1]
     assert "task%2Faws-service-role%2Fecs.amazonaws.com" in task
+    code, message = refusal(
+        lambda: iam.get_service_linked_role_deletion_status(DeletionTaskId="task/nonsense")
+    )
+    page.goto("/console/service-linked-roles?task=task/nonsense")
+    assert page.locator("#error").inner_text() == f"{code}: {message}"

@@ -71,11 +71,17 @@ def show(
     visit: Visit, status: int = 200, problem: ServiceError | None = None, note: str = ""
 ) -> Response:
     roles = all_pages(visit, "ListRoles", {"PathPrefix": SERVICE_ROLE_PATH}, "Roles")
+    task = None
+    if problem is None and not note:
+        try:
+            task = deletion_status(visit)
+        except ServiceError as exc:
+            status, problem = exc.http_status, exc
     return visit.render(
         "slr.html",
         status=status,
         roles=[described(visit, r) for r in roles],
-        task=deletion_status(visit) if problem is None and not note else None,
+        task=task,
         problem=problem,
         note=note,
     )
