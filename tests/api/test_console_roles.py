@@ -105,6 +105,7 @@ def test_the_list_shows_every_role_and_searches_name_path_and_arn(
     page.get_by_role("link", name="web-app").click()
     page.wait_for_url("**/console/roles/web-app")
     assert page.locator("h1").inner_text() == "Role web-app"
+    assert page.locator("#role-last-used").inner_text().endswith(" UTC in us-east-1")
 
 
 # --- creating -------------------------------------------------------------------------------
@@ -609,6 +610,7 @@ def test_service_linked_roles_are_shown_read_only_and_deleted_with_a_status(
     page.wait_for_url("**/console/service-linked-roles?task=*")
     assert page.locator("#deletion-status").inner_text() == "FAILED"
     assert cluster in page.locator("#deletion-usage").inner_text()
+    screenshot(page, "service-linked-role-deletion-failed")
     assert iam.get_role(RoleName=ECS_ROLE)["Role"]["RoleName"] == ECS_ROLE
 
     set_resources(iamd_server, ECS, account, ECS_ROLE, [])
