@@ -1,0 +1,242 @@
+"""Who can assume a role, and who can reach it through role chains: the role page's graph.
+
+The console fetches the account's GetAccountAuthorizationDetails with the signed-in
+person's credentials (all pages, ``merge_pages``) and calls ``who_can_assume`` on it: a
+pure function, so the analysis sees only what that person may read, and every answer
+comes from iamd's own policy engine, asked the question the server asks when the call
+is made (``assumers_verdict``):
+
+- users and roles of the account: ``sts:AssumeRole`` with their identity policies,
+  group policies (users), permissions boundary, and the role's trust policy. In the
+  same account a trust policy naming the user or role suffices; naming the account
+  needs the identity policies too. An explicit Deny anywhere refuses.
+- principals of other accounts, named by account or by ARN: their policies are not
+  visible here, so they are asked with an identity policy that allows ``sts:AssumeRole``
+  and shown as "if its own policies allow"; the trust policy's Deny and conditions
+  still apply. ``"AWS": "*"`` is the ``anyone`` node, asked the same way.
+- services (``sts:AssumeRole``) and identity providers (``sts:AssumeRoleWithWebIdentity``
+  or, for a SAML provider, ``sts:AssumeRoleWithSAML``): the trust policy alone decides.
+
+Chains: a role whose sessions may assume the target is an edge to it (``chained``), and
+who can assume that role is asked in turn: a breadth-first search backwards from the
+target, each role expanded once, ``max_depth`` hops at most and ``max_nodes`` nodes. A
+trust policy that names principals is asked about those only, and one that trusts the
+account only about the identities holding an ``sts:AssumeRole`` Allow that can reach the
+role (``AccountDetails.assume_role_holders``); only ``"AWS": "*"`` asks everyone. The work
+is linear in the size of the details times the roles expanded, and no path is ever
+enumerated.
+
+Conditions are not evaluated against guessed values: an edge that depends on condition
+keys a request would carry lists them (``Edge.conditions``) and is drawn dashed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from iamd.console.assumers_details import ROLE, AccountDetails, Identity, merge_pages
+from iamd.console.assumers_principals import Candidate, external_candidates, identity_candidate
+from iamd.console.assumers_verdict import Judge, Verdict
+from iamd.policy import StatementRef
+
+__all__ = ["AssumeGraph", "Edge", "Node", "merge_pages", "who_can_assume"]
+
+TRUST = "trust policy"
+TRUST_AND_IDENTITY = "trust policy + identity policy"
+KINDS = ("user", "role", "account", "service", "federated", "anyone")
+DEFAULT_MAX_NODES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    kind: str  # one of KINDS
+    label: str
+    arn: str | None
+    depth: int  # hops to the target (the target is 0)
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    via: str  # TRUST | TRUST_AND_IDENTITY
+    conditions: tuple[str, ...]  # condition keys the request must satisfy; () none
+    chained: bool  # a role session assuming a role
+    explanation: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class AssumeGraph:
+    target: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    notes: tuple[str, ...] = ()  # about the whole graph (not found, cut short)
+    evaluations: int = 0  # questions put to the policy engine
+
+    @property
+    def explanations(self) -> dict[str, str]:
+        """Plain text for the console's list view: by node id, and by ``source -> target``."""
+        found = {n.id: n.explanation for n in self.nodes}
+        found.update({f"{e.source} -> {e.target}": e.explanation for e in self.edges})
+        return found
+
+    def node(self, node_id: str) -> Node | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def assumers(self, node_id: str) -> Iterator[Edge]:
+        return (e for e in self.edges if e.target == node_id)
+
+
+def who_can_assume(
+    details: Mapping[str, Any],
+    account_id: str,
+    role_arn: str,
+    *,
+    max_depth: int = 5,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> AssumeGraph:
+    """The principals that can assume ``role_arn``, directly or through chains of roles,
+    as the policies in ``details`` (GetAccountAuthorizationDetails of ``account_id``)
+    decide."""
+    account = AccountDetails(details, account_id)
+    role = account.role(role_arn)
+    if role is None:
+        target = Node(role_arn, ROLE, _label(role_arn), role_arn, 0, "role not found")
+        note = "The role is not among the account's authorization details."
+        return AssumeGraph(role_arn, (target,), (), (note,))
+    search = _Search(account, max_nodes)
+    search.add(Node(role.arn, ROLE, role.name, role.arn, 0, "the role asked about"))
+    queue: deque[tuple[Identity, int]] = deque([(role, 0)])
+    while queue:
+        current, depth = queue.popleft()
+        if depth >= max_depth:
+            continue
+        for candidate, verdict in search.assumers(current):
+            if candidate.node_id == current.arn:
+                continue  # a role assuming itself reaches nothing new
+            is_new = search.add(_node(candidate, depth + 1))
+            if candidate.node_id not in search.nodes:
+                continue  # over max_nodes
+            search.edges.append(_edge(candidate, current, verdict, search.nodes))
+            expandable = candidate.identity is not None and candidate.identity.kind == ROLE
+            if is_new and expandable and candidate.identity is not None:
+                queue.append((candidate.identity, depth + 1))
+    notes: tuple[str, ...] = ()
+    if search.cut:
+        notes = (
+            f"Only the first {max_nodes} principals are analysed; {search.cut} more left out.",
+        )
+    return AssumeGraph(
+        role.arn,
+        tuple(search.nodes.values()),
+        tuple(search.edges),
+        notes,
+        search.judge.evaluations,
+    )
+
+
+class _Search:
+    """The graph being built and the engine's judge, for one analysis."""
+
+    def __init__(self, account: AccountDetails, max_nodes: int) -> None:
+        self.account = account
+        self.max_nodes = max_nodes
+        self.judge = Judge()
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.cut = 0
+
+    def add(self, node: Node) -> bool:
+        """Add ``node`` unless known; False when known or over the cap."""
+        if node.id in self.nodes:
+            return False
+        if len(self.nodes) >= self.max_nodes:
+            self.cut += 1
+            return False
+        self.nodes[node.id] = node
+        return True
+
+    def assumers(self, role: Identity) -> Iterator[tuple[Candidate, Verdict]]:
+        """Every candidate the engine allows to assume ``role``, with its verdict."""
+        assert role.trust is not None  # INVARIANT: every role has a trust policy
+        for candidate in self._candidates(role):
+            verdict = self.judge.decide(candidate.question(role, self.account.account_id))
+            if verdict is not None:
+                yield candidate, verdict
+
+    def _candidates(self, role: Identity) -> Iterator[Candidate]:
+        account = self.account
+        named = external_candidates(role, account)
+        identities: dict[str, Identity] = {}
+        if named.everyone:
+            identities = {i.arn: i for i in account.everyone()}
+        else:
+            for identity in named.identities:
+                identities[identity.arn] = identity
+            if named.own_account:
+                for identity in account.assume_role_holders(role.arn):
+                    identities.setdefault(identity.arn, identity)
+        for identity in sorted(identities.values(), key=lambda i: i.arn):
+            yield identity_candidate(identity)
+        yield from named.others
+
+
+def _node(candidate: Candidate, depth: int) -> Node:
+    return Node(
+        candidate.node_id,
+        candidate.kind,
+        candidate.label,
+        candidate.arn,
+        depth,
+        candidate.explanation,
+    )
+
+
+def _label(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1] if "/" in arn else arn
+
+
+def _edge(candidate: Candidate, role: Identity, verdict: Verdict, nodes: dict[str, Node]) -> Edge:
+    via = TRUST_AND_IDENTITY if verdict.identity_needed or candidate.external else TRUST
+    source = nodes[candidate.node_id]
+    return Edge(
+        source=candidate.node_id,
+        target=role.arn,
+        via=via,
+        conditions=verdict.conditions,
+        chained=candidate.chained,
+        explanation=_explain(source, role, candidate, verdict, via),
+    )
+
+
+def _explain(source: Node, role: Identity, candidate: Candidate, verdict: Verdict, via: str) -> str:
+    how = f"{source.label} can {candidate.verb} {role.name}"
+    if candidate.external:
+        why = "the trust policy allows it, if its own account's policies allow it too"
+    elif via == TRUST:
+        why = "the trust policy allows it on its own"
+    else:
+        why = "the trust policy trusts the account and its identity policies allow it"
+    text = f"{how}: {why}."
+    if verdict.conditions:
+        text += f" Only when the request satisfies conditions on {', '.join(verdict.conditions)}."
+    cited = _cite(verdict.matched)
+    return f"{text} Allowed by {cited}." if cited else text
+
+
+def _cite(refs: tuple[StatementRef, ...]) -> str:
+    parts = []
+    for ref in refs:
+        statement = f"statement {ref.sid!r}" if ref.sid else f"statement {ref.index + 1}"
+        owner = "the trust policy" if ref.policy_id.endswith("#trust") else ref.policy_id
+        parts.append(f"{statement} of {owner} ({ref.policy_type.value})")
+    return "; ".join(parts)
