@@ -93,6 +93,9 @@ class Candidate:
             identity, boundary = self.identity.identity, self.identity.boundary
         else:
             identity, boundary = ((VISIBLE_ELSEWHERE,) if self.external else ()), None
+        known: tuple[str, ...] = ("aws:resourcetag/", "iam:resourcetag/")
+        if self.kind == USER and not self.external:
+            known += ("aws:principaltag/",)
         return Question(
             self.principal,
             self.action,
@@ -102,6 +105,7 @@ class Candidate:
             role.trust,
             identity,
             boundary,
+            known,
         )
 
 

@@ -56,6 +56,13 @@ class Question:
     trust: CompiledPolicy
     identity: tuple[CompiledPolicy, ...] = ()
     boundary: CompiledPolicy | None = None
+    # Prefixes of keys whose absence from ``context`` is a fact (a user's tags are all
+    # known: a tag it lacks is missing from every request too), not an unknown.
+    known: tuple[str, ...] = ()
+
+    def unknown(self, key: str) -> bool:
+        """A key a real request may carry with a value the facts do not tell."""
+        return key not in self.context and not key.startswith(self.known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +122,9 @@ class Judge:
     def _relaxed_set(
         self, q: Question, identity: tuple[CompiledPolicy, ...], strict: frozenset[tuple[str, int]]
     ) -> PolicySet:
-        trust = self._relax(q.trust, q.context, strict)
-        boundary = self._relax(q.boundary, q.context, strict) if q.boundary else None
-        relaxed = tuple(self._relax(p, q.context, strict) for p in identity)
+        trust = self._relax(q.trust, q, strict)
+        boundary = self._relax(q.boundary, q, strict) if q.boundary else None
+        relaxed = tuple(self._relax(p, q, strict) for p in identity)
         return _policy_set(relaxed, trust, boundary)
 
     def _evaluate(self, q: Question, policies: PolicySet) -> Evaluation:
@@ -128,7 +135,7 @@ class Judge:
     def _relax(
         self,
         policy: CompiledPolicy,
-        ctx: Mapping[str, ContextValue],
+        q: Question,
         strict: frozenset[tuple[str, int]],
     ) -> CompiledPolicy:
         """``policy`` without its Allow clauses that fail on missing keys (but in the
@@ -138,7 +145,7 @@ class Judge:
         for cs in policy.statements:
             if not cs.deny and (policy.policy_id, cs.statement.index) in strict:
                 continue
-            for position in _missing_clauses(cs, ctx, failing_only=not cs.deny):
+            for position in _missing_clauses(cs, q, failing_only=not cs.deny):
                 removed.add((cs.statement.index, position))
         if not removed:
             return policy
@@ -168,15 +175,13 @@ def _policy_set(
     return PolicySet(identity=identity, resource=trust, boundary=boundary, resource_must_allow=True)
 
 
-def _missing_clauses(
-    cs: CompiledStatement, ctx: Mapping[str, ContextValue], *, failing_only: bool
-) -> list[int]:
-    """Positions of the statement's clauses on keys missing from ``ctx`` (only those that
-    fail without their key, when ``failing_only``)."""
+def _missing_clauses(cs: CompiledStatement, q: Question, *, failing_only: bool) -> list[int]:
+    """Positions of the statement's clauses on keys the facts do not tell (only those
+    that fail without their key, when ``failing_only``)."""
     return [
         i
         for i, cond in enumerate(cs.conditions)
-        if cond.key not in ctx and not (failing_only and cond.test(ctx))
+        if q.unknown(cond.key) and not (failing_only and cond.test(q.context))
     ]
 
 
@@ -192,7 +197,7 @@ def _deny_keys(q: Question, policies: PolicySet) -> list[str]:
         if entry.principal is not None and not entry.principal(q.principal):
             continue
         cs = entry.compiled
-        missing = _missing_clauses(cs, q.context, failing_only=False)
+        missing = _missing_clauses(cs, q, failing_only=False)
         present_fail = any(
             not cond.test(q.context) for i, cond in enumerate(cs.conditions) if i not in missing
         )
@@ -210,7 +215,7 @@ def _relaxable_allows(q: Question) -> dict[tuple[str, int], list[str]]:
         for cs in p.statements:
             if cs.deny:
                 continue
-            missing = _missing_clauses(cs, q.context, failing_only=True)
+            missing = _missing_clauses(cs, q, failing_only=True)
             if missing:
                 keys = [cs.statement.conditions[i].key for i in missing]
                 found[(p.policy_id, cs.statement.index)] = keys
