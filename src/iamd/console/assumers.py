@@ -20,10 +20,14 @@ is made (``assumers_verdict``):
 Chains: a role whose sessions may assume the target is an edge to it (``chained``), and
 who can assume that role is asked in turn: a breadth-first search backwards from the
 target, each role expanded once, ``max_depth`` hops at most and ``max_nodes`` nodes. A
-trust policy that names principals is asked about those only, and one that trusts the
-account only about the identities holding an ``sts:AssumeRole`` Allow that can reach the
-role (``AccountDetails.assume_role_holders``); only ``"AWS": "*"`` asks everyone. The work
-is linear in the size of the details times the roles expanded, and no path is ever
+node stands at its shortest distance from the target, and the edges are those of the
+shortest routes: a principal already known to reach the target in as many hops as the
+role being expanded (or fewer) is not asked about that role again, so a role assuming
+itself, or one of its own assumers, adds nothing. A trust policy that names principals
+is asked about those only, and one that trusts the account only about the identities
+holding an ``sts:AssumeRole`` Allow that can reach the role
+(``AccountDetails.assume_role_holders``); only ``"AWS": "*"`` asks everyone. The work is
+linear in the size of the details for each role expanded, and no path is ever
 enumerated.
 
 Conditions are not evaluated against guessed values: an edge that depends on condition
@@ -120,9 +124,7 @@ def who_can_assume(
         current, depth = queue.popleft()
         if depth >= max_depth:
             continue
-        for candidate, verdict in search.assumers(current):
-            if candidate.node_id == current.arn:
-                continue  # a role assuming itself reaches nothing new
+        for candidate, verdict in search.assumers(current, depth):
             is_new = search.add(_node(candidate, depth + 1))
             if candidate.node_id not in search.nodes:
                 continue  # over max_nodes
@@ -165,10 +167,15 @@ class _Search:
         self.nodes[node.id] = node
         return True
 
-    def assumers(self, role: Identity) -> Iterator[tuple[Candidate, Verdict]]:
-        """Every candidate the engine allows to assume ``role``, with its verdict."""
+    def assumers(self, role: Identity, depth: int) -> Iterator[tuple[Candidate, Verdict]]:
+        """Every candidate the engine allows to assume ``role`` (``depth`` hops from the
+        target), with its verdict; but those already known to reach the target in
+        ``depth`` hops or fewer, for whom an edge to ``role`` would be no shorter way."""
         assert role.trust is not None  # INVARIANT: every role has a trust policy
         for candidate in self._candidates(role):
+            known = self.nodes.get(candidate.node_id)
+            if known is not None and known.depth <= depth:
+                continue
             verdict = self.judge.decide(candidate.question(role, self.account.account_id))
             if verdict is not None:
                 yield candidate, verdict
