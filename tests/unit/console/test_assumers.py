@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from iamd.console.assumers import TRUST, TRUST_AND_IDENTITY, AssumeGraph, who_can_assume
+from iamd.console.assumers_details import AccountDetails
+from iamd.console.assumers_principals import identity_candidate
+from iamd.console.assumers_verdict import Judge
 
 from .assumers_support import (
     ACCOUNT,
@@ -488,3 +491,62 @@ def test_edges_explain_themselves() -> None:
         "(resource-based policy)."
     )
     assert text[arn("user", "bob")] == "IAM user of this account"
+
+
+def _sized(n: int) -> dict[str, Any]:
+    """n users and n roles: role i trusts user i by name and the account; user i may
+    assume role i, role i the target; three admins may assume any role."""
+    users = [user(f"u{i}", allow(resource=arn("role", f"r{i}"))) for i in range(n)]
+    users += [user(f"admin{i}", allow(resource=arn("role", "*"))) for i in range(3)]
+    roles = [
+        role(f"r{i}", trusts([arn("user", f"u{i}"), ROOT]), allow(resource=TARGET))
+        for i in range(n)
+    ]
+    return details(users=tuple(users), roles=(*roles, target(trusts(ROOT))))
+
+
+def test_the_work_grows_linearly_with_the_account() -> None:
+    small, large = (who_can_assume(_sized(n), ACCOUNT, TARGET, max_nodes=1000) for n in (150, 300))
+    assert len(small.nodes) == 1 + 150 * 2 + 3 and len(large.nodes) == 1 + 300 * 2 + 3
+    assert len(large.edges) == 300 * 2 + 3
+    # Each role asks only its named user and the holders of a matching Allow: twice the
+    # account, twice the questions (plus the same few for the admins).
+    assert large.evaluations - small.evaluations == small.evaluations - 3 * 2
+
+
+def test_asking_only_the_candidates_misses_nobody_the_engine_allows() -> None:
+    # Identity policies in every shape that can reach the target, and some that cannot.
+    shapes: list[dict[str, Any]] = [
+        allow(resource=TARGET),
+        allow(resource=arn("role", "tar*")),
+        allow(resource=arn("role", "ta?get")),
+        allow("sts:Assume*", resource=arn("role", "*")),
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": TARGET},
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "NotResource": arn("role", "other")},
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "NotResource": TARGET},
+        allow(resource=f"arn:aws:iam::{ACCOUNT}:role/${{aws:username}}"),
+        allow(resource=arn("role", "other")),
+        allow("sts:TagSession", resource=TARGET),
+        allow("s3:GetObject"),
+    ]
+    users = [user(f"u{i}", shape) for i, shape in enumerate(shapes)]
+    users.append(user("target", allow(resource=f"arn:aws:iam::{ACCOUNT}:role/${{aws:username}}")))
+    account = details(
+        users=tuple(users),
+        roles=(role("hop", trusts(ROOT), *shapes[:2]), target(trusts(ROOT))),
+    )
+    graph = who_can_assume(account, ACCOUNT, TARGET, max_depth=1)
+    every = AccountDetails(account, ACCOUNT)
+    role_ = every.role(TARGET)
+    assert role_ is not None
+    judge = Judge()
+    brute = {
+        i.arn
+        for i in every.everyone()
+        if i.arn != TARGET and judge.decide(identity_candidate(i).question(role_, ACCOUNT))
+    }
+    assert {n.id for n in graph.nodes} - {TARGET} == brute
+    assert brute == {
+        *(arn("user", name) for name in ("u0", "u1", "u2", "u3", "u4", "u5", "target")),
+        arn("role", "hop"),
+    }
