@@ -129,13 +129,14 @@ def who_can_assume(
             if candidate.node_id not in search.nodes:
                 continue  # over max_nodes
             search.edges.append(_edge(candidate, current, verdict, search.nodes))
-            expandable = candidate.identity is not None and candidate.identity.kind == ROLE
-            if is_new and expandable and candidate.identity is not None:
-                queue.append((candidate.identity, depth + 1))
+            identity = candidate.identity
+            if is_new and identity is not None and identity.kind == ROLE:
+                queue.append((identity, depth + 1))
     notes: tuple[str, ...] = ()
-    if search.cut:
+    if search.left_out:
         notes = (
-            f"Only the first {max_nodes} principals are analysed; {search.cut} more left out.",
+            f"Only the first {max_nodes} principals are analysed; "
+            f"{len(search.left_out)} more left out.",
         )
     return AssumeGraph(
         role.arn,
@@ -155,14 +156,14 @@ class _Search:
         self.judge = Judge()
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
-        self.cut = 0
+        self.left_out: set[str] = set()
 
     def add(self, node: Node) -> bool:
         """Add ``node`` unless known; False when known or over the cap."""
         if node.id in self.nodes:
             return False
         if len(self.nodes) >= self.max_nodes:
-            self.cut += 1
+            self.left_out.add(node.id)
             return False
         self.nodes[node.id] = node
         return True

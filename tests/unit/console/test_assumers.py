@@ -427,10 +427,16 @@ def test_a_missing_role_is_a_graph_of_itself_with_a_note() -> None:
 
 def test_max_nodes_cuts_the_graph_and_says_so() -> None:
     users = tuple(user(f"u{i}") for i in range(10))
-    account = details(users=users, roles=(target(trusts([u["Arn"] for u in users])),))
+    names = [u["Arn"] for u in users]
+    account = details(
+        users=users,
+        roles=(role("hop", trusts(names)), target(trusts([*names, arn("role", "hop")]))),
+    )
     graph = who_can_assume(account, ACCOUNT, TARGET, max_nodes=4)
-    assert len(graph.nodes) == 4 and len(graph.edges) == 3
-    assert graph.notes == ("Only the first 4 principals are analysed; 7 more left out.",)
+    assert [n.label for n in graph.nodes] == ["target", "hop", "u0", "u1"]
+    assert len(graph.edges) == 3
+    # u2..u9 are left out once each, though both roles would have taken them
+    assert graph.notes == ("Only the first 4 principals are analysed; 8 more left out.",)
 
 
 def _encoded(value: Any) -> Any:
