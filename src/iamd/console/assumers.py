@@ -157,6 +157,12 @@ class _Search:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.left_out: set[str] = set()
+        # The identities asked about every role (trusting the account, or "*"), pruned
+        # at each new layer of the search; candidates are built once per identity.
+        self._layer = -1
+        self._wild = list(account.wildcard_holders)
+        self._all = account.everyone()
+        self._made: dict[str, Candidate] = {}
 
     def add(self, node: Node) -> bool:
         """Add ``node`` unless known; False when known or over the cap."""
@@ -172,30 +178,51 @@ class _Search:
         """Every candidate the engine allows to assume ``role`` (``depth`` hops from the
         target), with its verdict; but those already known to reach the target in
         ``depth`` hops or fewer, for whom an edge to ``role`` would be no shorter way."""
-        assert role.trust is not None  # INVARIANT: every role has a trust policy
-        for candidate in self._candidates(role):
-            known = self.nodes.get(candidate.node_id)
-            if known is not None and known.depth <= depth:
-                continue
+        for candidate in self._candidates(role, depth):
             verdict = self.judge.decide(candidate.question(role, self.account.account_id))
             if verdict is not None:
                 yield candidate, verdict
 
-    def _candidates(self, role: Identity) -> Iterator[Candidate]:
-        account = self.account
-        named = external_candidates(role, account)
-        identities: dict[str, Identity] = {}
+    def _fresh(self, node_id: str, depth: int) -> bool:
+        known = self.nodes.get(node_id)
+        return known is None or known.depth > depth
+
+    def _refresh(self, depth: int) -> None:
+        """At each new layer, drop from the pools of identities asked about every role
+        those now known at that distance or closer: each identity leaves once, so
+        a layer of many roles does not ask the same known identities again and again."""
+        if depth != self._layer:
+            self._layer = depth
+            self._wild = [i for i in self._wild if self._fresh(i.arn, depth)]
+            self._all = [i for i in self._all if self._fresh(i.arn, depth)]
+
+    def _candidates(self, role: Identity, depth: int) -> Iterator[Candidate]:
+        self._refresh(depth)
+        named = external_candidates(role, self.account)
         if named.everyone:
-            identities = {i.arn: i for i in account.everyone()}
+            pool: list[Identity] = self._all
         else:
-            for identity in named.identities:
-                identities[identity.arn] = identity
+            chosen = {i.arn: i for i in named.identities}
             if named.own_account:
-                for identity in account.assume_role_holders(role.arn):
-                    identities.setdefault(identity.arn, identity)
-        for identity in sorted(identities.values(), key=lambda i: i.arn):
-            yield identity_candidate(identity)
-        yield from named.others
+                chosen.update((i.arn, i) for i in self.account.exact_holders(role.arn))
+            pool = sorted(
+                (i for i in chosen.values() if self._fresh(i.arn, depth)), key=lambda i: i.arn
+            )
+            if named.own_account:
+                seen = set(chosen)
+                pool += [i for i in self._wild if i.arn not in seen]
+        for identity in pool:
+            if identity.arn != role.arn:
+                yield self._candidate(identity)
+        for other in named.others:
+            if self._fresh(other.node_id, depth):
+                yield other
+
+    def _candidate(self, identity: Identity) -> Candidate:
+        found = self._made.get(identity.arn)
+        if found is None:
+            found = self._made[identity.arn] = identity_candidate(identity)
+        return found
 
 
 def _node(candidate: Candidate, depth: int) -> Node:

@@ -9,9 +9,9 @@ sees only what that person may read. From them this module builds, once per anal
   attached policies, then each group's; a role's; the permissions boundary, which
   allows nothing if its document is missing), plus a role's trust policy;
 - an index of who holds an identity-policy Allow for ``sts:AssumeRole``: by exact role
-  ARN, and the holders of any wildcard, ``NotResource`` or variable pattern, which
-  must be asked about every role. A trust policy that trusts the account is then
-  checked against those holders only, not against every identity.
+  ARN, and the holders of any wildcard, ``NotResource`` or variable pattern, who may
+  reach any role. A trust policy that trusts the account is then checked against those
+  holders only, not against every identity.
 
 Documents come as the IAM handlers return them (JSON text), URL-encoded as on the wire,
 or decoded into dicts as boto3's ``json_decode_policies`` hands them out; all three read
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,13 +127,20 @@ class AccountDetails:
         found = self.identities.get(arn)
         return found if found is not None and found.kind == ROLE else None
 
-    def assume_role_holders(self, role_arn: str) -> list[Identity]:
-        """The identities whose identity policies may allow ``sts:AssumeRole`` on the role:
-        a superset of those the engine allows, for it to decide."""
-        return [*self._exact.get(role_arn, ()), *self._wild]
+    def exact_holders(self, role_arn: str) -> list[Identity]:
+        """The identities with an ``sts:AssumeRole`` Allow naming exactly ``role_arn``.
 
-    def everyone(self) -> Iterator[Identity]:
-        return iter(sorted(self.identities.values(), key=lambda i: i.arn))
+        With ``wildcard_holders``, a superset of those whose identity policies allow
+        assuming the role, for the engine to decide."""
+        return self._exact.get(role_arn, [])
+
+    @property
+    def wildcard_holders(self) -> list[Identity]:
+        """The identities with an ``sts:AssumeRole`` Allow on a pattern, by ARN."""
+        return self._wild
+
+    def everyone(self) -> list[Identity]:
+        return sorted(self.identities.values(), key=lambda i: i.arn)
 
     # -- building -----------------------------------------------------------------------
 

@@ -556,3 +556,16 @@ def test_asking_only_the_candidates_misses_nobody_the_engine_allows() -> None:
         *(arn("user", name) for name in ("u0", "u1", "u2", "u3", "u4", "u5", "target")),
         arn("role", "hop"),
     }
+
+
+@pytest.mark.parametrize("n", [100, 200])
+def test_roles_trusting_the_account_ask_each_principal_once(n: int) -> None:
+    # Every role trusts the account and every principal may assume any role: all reach
+    # the target in one hop, and the n roles of that layer ask nobody again.
+    users = tuple(user(f"u{i:03}", allow()) for i in range(n))
+    roles = tuple(role(f"r{i:03}", trusts(ROOT), allow()) for i in range(n))
+    account = details(users=users, roles=(*roles, target(trusts(ROOT))))
+    graph = who_can_assume(account, ACCOUNT, TARGET, max_nodes=10_000)
+    assert len(graph.nodes) == 2 * n + 1 and len(graph.edges) == 2 * n
+    # two questions each: with its identity policies, then whether the trust alone would do
+    assert graph.evaluations == 2 * (2 * n)
