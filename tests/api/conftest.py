@@ -374,3 +374,35 @@ def aws(iamd_server: IamdServer, account: Credentials) -> Callable[..., CliResul
         return iamd_server.aws(*args, credentials=credentials or account)
 
     return run
+
+
+# -- the console's browser (tests/api/browser.py) -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for the whole session."""
+    from . import browser
+
+    if not browser.CHROMIUM.exists():
+        if browser.in_ci():
+            pytest.fail("CI must install Debian's chromium package (.ci/run does)")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(browser.CHROMIUM), args=browser.LAUNCH_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(chromium: Any, iamd_server: IamdServer) -> Iterator[Any]:
+    """A fresh browser context (no cookies) on the server's console."""
+    context = chromium.new_context(base_url=iamd_server.endpoint)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
