@@ -1,10 +1,10 @@
 """Who can assume a role, and who can reach it through role chains: the role page's graph.
 
 The console fetches the account's GetAccountAuthorizationDetails with the signed-in
-person's credentials (all pages, ``merge_pages``) and calls ``who_can_assume`` on it: a
-pure function, so the analysis sees only what that person may read, and every answer
-comes from iamd's own policy engine, asked the question the server asks when the call
-is made (``assumers_verdict``):
+person's credentials (all pages, unfiltered: ``all_pages``) and calls ``who_can_assume``
+on it: a pure function, so the analysis sees only what that person may read, and every
+answer comes from iamd's own policy engine, asked the question the server asks when the
+call is made (``assumers_verdict``):
 
 - users and roles of the account: ``sts:AssumeRole`` with their identity policies,
   group policies (users), permissions boundary, and the role's trust policy. In the
@@ -41,12 +41,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from iamd.console.assumers_details import ROLE, AccountDetails, Identity, merge_pages
+from iamd.console.assumers_details import ROLE, AccountDetails, Identity, all_pages, merge_pages
 from iamd.console.assumers_principals import Candidate, external_candidates, identity_candidate
 from iamd.console.assumers_verdict import Judge, Verdict
 from iamd.policy import StatementRef
 
-__all__ = ["AssumeGraph", "Edge", "Node", "merge_pages", "who_can_assume"]
+__all__ = ["AssumeGraph", "Edge", "Node", "all_pages", "merge_pages", "who_can_assume"]
 
 TRUST = "trust policy"
 TRUST_AND_IDENTITY = "trust policy + identity policy"

@@ -1,7 +1,8 @@
 """An account's GetAccountAuthorizationDetails, read into what the policy engine needs.
 
 The console fetches the details with the signed-in person's credentials (every page,
-merged by ``merge_pages``) and hands them here; nothing else is read, so the analysis
+unfiltered: ``all_pages``, or ``merge_pages`` of pages fetched otherwise) and hands them
+here; nothing else is read, so the analysis
 sees only what that person may read. From them this module builds, once per analysis:
 
 - each user and role as an ``Identity``: ARN, unique id, tags, and its policies
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,25 @@ def merge_pages(pages: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
         for name in LISTS:
             merged[name].extend(page.get(name) or ())
     return merged
+
+
+def all_pages(
+    call: Callable[[dict[str, Any]], Mapping[str, Any]], page_size: int = 1000
+) -> dict[str, list[Any]]:
+    """Every page of GetAccountAuthorizationDetails, merged: ``call(params)`` performs
+    the operation (the console's ``Client.call`` with the signed-in person's
+    credentials), and is called with ``MaxItems`` and each ``Marker`` in turn."""
+    pages = []
+    params: dict[str, Any] = {"MaxItems": page_size}
+    seen: set[str] = set()
+    while True:
+        page = call(dict(params))
+        pages.append(page)
+        marker = page.get("Marker")
+        if not page.get("IsTruncated") or not marker or marker in seen:
+            return merge_pages(pages)
+        seen.add(marker)
+        params["Marker"] = marker
 
 
 def document_text(document: object) -> str:

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from iamd.console.assumers import TRUST, TRUST_AND_IDENTITY, AssumeGraph, who_can_assume
+from iamd.console.assumers import (
+    TRUST,
+    TRUST_AND_IDENTITY,
+    AssumeGraph,
+    all_pages,
+    who_can_assume,
+)
 from iamd.console.assumers_details import AccountDetails
 from iamd.console.assumers_principals import identity_candidate
 from iamd.console.assumers_verdict import Judge
@@ -569,3 +575,29 @@ def test_roles_trusting_the_account_ask_each_principal_once(n: int) -> None:
     assert len(graph.nodes) == 2 * n + 1 and len(graph.edges) == 2 * n
     # two questions each: with its identity policies, then whether the trust alone would do
     assert graph.evaluations == 2 * (2 * n)
+
+
+def test_all_pages_follows_markers_and_stops_on_a_repeated_one() -> None:
+    pages = {
+        None: {"UserDetailList": [1], "IsTruncated": True, "Marker": "a"},
+        "a": {"RoleDetailList": [2], "Policies": [3], "IsTruncated": True, "Marker": "b"},
+        "b": {"GroupDetailList": [4], "IsTruncated": True, "Marker": "a"},
+    }
+    asked: list[dict[str, Any]] = []
+
+    def call(params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(params)
+        return pages[params.get("Marker")]
+
+    merged = all_pages(call, page_size=7)
+    assert merged == {
+        "UserDetailList": [1],
+        "GroupDetailList": [4],
+        "RoleDetailList": [2],
+        "Policies": [3],
+    }
+    assert asked == [
+        {"MaxItems": 7},
+        {"MaxItems": 7, "Marker": "a"},
+        {"MaxItems": 7, "Marker": "b"},
+    ]
