@@ -53,6 +53,14 @@ _ACTION_VERB = {
     WEB_IDENTITY: "assume with web identity",
     SAML: "assume with SAML",
 }
+# iamd's accounts belong to no organization (README, "IAM operations not served"): no
+# request it serves carries these keys, so a condition on them is decided, not open.
+NEVER_CARRIED = (
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:resourceorgid",
+    "aws:resourceorgpaths",
+)
 VISIBLE_ELSEWHERE = compile_policy(
     parse_policy(
         '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
@@ -93,7 +101,7 @@ class Candidate:
             identity, boundary = self.identity.identity, self.identity.boundary
         else:
             identity, boundary = ((VISIBLE_ELSEWHERE,) if self.external else ()), None
-        known: tuple[str, ...] = ("aws:resourcetag/", "iam:resourcetag/")
+        known: tuple[str, ...] = ("aws:resourcetag/", "iam:resourcetag/", *NEVER_CARRIED)
         if self.kind == USER and not self.external:
             known += ("aws:principaltag/",)
         return Question(

@@ -339,17 +339,59 @@ CASES = [
     pytest.param(
         details(
             users=(user("alice"),),
+            roles=(role("hop", trusts(ROOT)), target(trusts("*"))),
+        ),
+        {("alice", "target", T, ()), ("hop", "target", T, ()), ("anyone", "target", TI, ())},
+        id="anyone: every principal of the account on its own, any other if it may",
+    ),
+    pytest.param(
+        details(
+            users=(user("alice"),),
             roles=(
-                role("hop", trusts(ROOT)),
-                target(trusts("*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}})),
+                target(trusts("*", Condition={"StringEquals": {"aws:PrincipalAccount": OTHER}})),
             ),
         ),
-        {
-            ("alice", "target", T, ("aws:PrincipalOrgID",)),
-            ("hop", "target", T, ("aws:PrincipalOrgID",)),
-            ("anyone", "target", TI, ("aws:PrincipalOrgID",)),
-        },
-        id="anyone, with an organization condition",
+        {("anyone", "target", TI, ("aws:PrincipalAccount",))},
+        id="anyone, but of one account: a fact for the account's own users",
+    ),
+    pytest.param(
+        details(
+            users=(user("alice"),),
+            roles=(target(trusts("*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}})),),
+        ),
+        set(),
+        id="an organization condition: no iamd account is in one",
+    ),
+    pytest.param(
+        details(
+            roles=(
+                role("ci-build", trusts(arn("role", "ci-build")), allow()),
+                role("ci-test", trusts(arn("role", "ci-test")), allow(), tags={"stage": "test"}),
+                role("web", trusts(arn("role", "web")), allow()),
+                target(
+                    trusts(
+                        ROOT,
+                        Condition={"ArnLike": {"aws:PrincipalArn": arn("role", "ci-*")}},
+                    )
+                ),
+            ),
+        ),
+        {("ci-build", "target", TI, ()), ("ci-test", "target", TI, ())},
+        id="a role session's ARN is its role's: a fact",
+    ),
+    pytest.param(
+        details(
+            roles=(
+                role("ci-test", trusts(arn("role", "ci-test")), allow(), tags={"stage": "test"}),
+                role("ci-prod", trusts(arn("role", "ci-prod")), allow(), tags={"stage": "prod"}),
+                role("ci-none", trusts(arn("role", "ci-none")), allow()),
+                target(
+                    trusts(ROOT, Condition={"StringEquals": {"aws:PrincipalTag/stage": "test"}})
+                ),
+            ),
+        ),
+        {("ci-test", "target", TI, ()), ("ci-none", "target", TI, ("aws:PrincipalTag/stage",))},
+        id="a role session has its role's tags, and may carry session tags for the rest",
     ),
     pytest.param(
         details(
