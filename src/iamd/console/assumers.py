@@ -52,6 +52,9 @@ TRUST = "trust policy"
 TRUST_AND_IDENTITY = "trust policy + identity policy"
 KINDS = ("user", "role", "account", "service", "federated", "anyone")
 DEFAULT_MAX_NODES = 500
+# Many roles that each trust many principals make a dense graph of shortest routes;
+# past this many questions to the engine (a few seconds) the search stops.
+DEFAULT_MAX_EVALUATIONS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +110,24 @@ def who_can_assume(
     *,
     max_depth: int = 5,
     max_nodes: int = DEFAULT_MAX_NODES,
+    max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
 ) -> AssumeGraph:
     """The principals that can assume ``role_arn``, directly or through chains of roles,
     as the policies in ``details`` (GetAccountAuthorizationDetails of ``account_id``)
-    decide."""
+    decide. ``max_nodes`` and ``max_evaluations`` bound the work whatever the account
+    holds; the graph's ``notes`` say when either cut it short."""
     account = AccountDetails(details, account_id)
     role = account.role(role_arn)
     if role is None:
         target = Node(role_arn, ROLE, _label(role_arn), role_arn, 0, "role not found")
         note = "The role is not among the account's authorization details."
         return AssumeGraph(role_arn, (target,), (), (note,))
-    search = _Search(account, max_nodes)
+    search = _Search(account, max_nodes, max_evaluations)
     search.add(Node(role.arn, ROLE, role.name, role.arn, 0, "the role asked about"))
     queue: deque[tuple[Identity, int]] = deque([(role, 0)])
     while queue:
         current, depth = queue.popleft()
-        if depth >= max_depth:
+        if depth >= max_depth or search.exhausted:
             continue
         for candidate, verdict in search.assumers(current, depth):
             is_new = search.add(_node(candidate, depth + 1))
@@ -132,17 +137,22 @@ def who_can_assume(
             identity = candidate.identity
             if is_new and identity is not None and identity.kind == ROLE:
                 queue.append((identity, depth + 1))
-    notes: tuple[str, ...] = ()
+    notes: list[str] = []
     if search.left_out:
-        notes = (
+        notes.append(
             f"Only the first {max_nodes} principals are analysed; "
-            f"{len(search.left_out)} more left out.",
+            f"{len(search.left_out)} more left out."
+        )
+    if search.exhausted:
+        notes.append(
+            f"The analysis stopped after {max_evaluations} policy evaluations; "
+            "routes further from the role may be missing."
         )
     return AssumeGraph(
         role.arn,
         tuple(search.nodes.values()),
         tuple(search.edges),
-        notes,
+        tuple(notes),
         search.judge.evaluations,
     )
 
@@ -150,9 +160,11 @@ def who_can_assume(
 class _Search:
     """The graph being built and the engine's judge, for one analysis."""
 
-    def __init__(self, account: AccountDetails, max_nodes: int) -> None:
+    def __init__(self, account: AccountDetails, max_nodes: int, max_evaluations: int) -> None:
         self.account = account
         self.max_nodes = max_nodes
+        self.max_evaluations = max_evaluations
+        self.exhausted = False
         self.judge = Judge()
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
@@ -179,6 +191,9 @@ class _Search:
         target), with its verdict; but those already known to reach the target in
         ``depth`` hops or fewer, for whom an edge to ``role`` would be no shorter way."""
         for candidate in self._candidates(role, depth):
+            if self.judge.evaluations >= self.max_evaluations:
+                self.exhausted = True
+                return
             verdict = self.judge.decide(candidate.question(role, self.account.account_id))
             if verdict is not None:
                 yield candidate, verdict

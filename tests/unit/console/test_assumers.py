@@ -643,3 +643,14 @@ def test_all_pages_follows_markers_and_stops_on_a_repeated_one() -> None:
         {"MaxItems": 7, "Marker": "a"},
         {"MaxItems": 7, "Marker": "b"},
     ]
+
+
+def test_max_evaluations_stops_the_search_and_says_so() -> None:
+    account = _chain(6)
+    graph = who_can_assume(account, ACCOUNT, arn("role", "r6"), max_evaluations=3)
+    assert [n.label for n in graph.nodes] == ["r6", "r5", "r4", "r3"]
+    assert graph.evaluations == 3
+    assert graph.notes == (
+        "The analysis stopped after 3 policy evaluations; routes further from the role may "
+        "be missing.",
+    )
