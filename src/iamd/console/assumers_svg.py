@@ -6,8 +6,9 @@ point from who assumes to what is assumed; an edge that depends on condition key
 dashed; node colours say the kind, and a legend says so in words too.
 
 The picture is bounded whatever the account holds: at most ``MAX_PER_COLUMN`` nodes in
-a column and ``MAX_NODES`` in all (a column says "and N more" for the rest; the
-console's list view has them all) and at most ``MAX_EDGES`` arrows. It is accessible
+a column and ``MAX_NODES`` in all, the rarer kinds (anyone, accounts, providers,
+services, roles) before users, and a column says "and N more (...)" for the rest (the
+console's list view has them all); at most ``MAX_EDGES`` arrows. It is accessible
 markup (``role="img"`` labelled by its ``<title>`` and ``<desc>``, a ``<title>`` on each
 node and arrow) and self-contained: no script, no style sheet, no link, no external
 reference; every text from the details is escaped.
@@ -44,6 +45,16 @@ COLOURS = {
     "federated": "#cf222e",
     "anyone": "#57606a",
 }
+_PRIORITY = {kind: i for i, kind in enumerate(("anyone", "account", "federated", "service"))}
+_PRIORITY.update(role=4, user=5)
+_PLURAL = {
+    "anyone": "anyone",
+    "account": "accounts",
+    "federated": "identity providers",
+    "service": "services",
+    "role": "roles",
+    "user": "users",
+}
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -62,12 +73,14 @@ class _Layout:
 
     def __init__(self, graph: AssumeGraph) -> None:
         self.columns: dict[int, list[Node]] = {}
-        self.hidden: dict[int, int] = {}
+        self.hidden: dict[int, dict[str, int]] = {}
         drawn = 0
-        for node in graph.nodes:
+        # The rarer kinds first, so that a full column still shows every kind it has.
+        for node in sorted(graph.nodes, key=lambda n: (n.depth, _PRIORITY.get(n.kind, 0))):
             column = self.columns.setdefault(node.depth, [])
             if len(column) >= MAX_PER_COLUMN or drawn >= MAX_NODES:
-                self.hidden[node.depth] = self.hidden.get(node.depth, 0) + 1
+                kinds = self.hidden.setdefault(node.depth, {})
+                kinds[node.kind] = kinds.get(node.kind, 0) + 1
                 continue
             column.append(node)
             drawn += 1
@@ -162,10 +175,12 @@ def _nodes(layout: _Layout) -> Iterable[str]:
                 f'<text x="{x + 14}" y="{y + BOX_HEIGHT // 2 + 4}"{weight}>'
                 f"{text(_short(node.label))}</text></g>"
             )
-        more = layout.hidden.get(depth)
-        if more:
+        hidden = layout.hidden.get(depth)
+        if hidden:
             y = layout.y(len(nodes)) + BOX_HEIGHT // 2 + 4
-            yield f'<text x="{layout.x(depth) + 14}" y="{y}">and {more} more</text>'
+            kinds = ", ".join(f"{n} {_PLURAL.get(k, k)}" for k, n in hidden.items())
+            more = f"and {sum(hidden.values())} more ({kinds})"
+            yield f'<text x="{layout.x(depth) + 14}" y="{y}">{text(more)}</text>'
 
 
 def _edges(edges: Iterable[Edge], layout: _Layout, marker: str) -> Iterable[str]:

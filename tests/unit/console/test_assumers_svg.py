@@ -129,5 +129,7 @@ def test_the_picture_is_bounded_whatever_the_account_holds() -> None:
     assert len(set(boxes.values())) == 2  # two columns: the target and its assumers
     assert sum(1 for p in root.iter(f"{SVG}path") if "marker-end" in p.attrib) <= MAX_EDGES
     more = [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("and ")]
-    assert more == [f"and {400 - MAX_PER_COLUMN} more"]
+    assert more == [f"and {400 - MAX_PER_COLUMN} more ({100 - MAX_PER_COLUMN} roles, 300 users)"]
+    # the rarer kind comes first: every role is drawn before any user
+    assert sum(1 for label in boxes if label.startswith("role")) == MAX_PER_COLUMN
     assert len(svg) < 100_000
