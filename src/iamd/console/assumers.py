@@ -25,10 +25,12 @@ shortest routes: a principal already known to reach the target in as many hops a
 role being expanded (or fewer) is not asked about that role again, so a role assuming
 itself, or one of its own assumers, adds nothing. A trust policy that names principals
 is asked about those only, and one that trusts the account only about the identities
-holding an ``sts:AssumeRole`` Allow that can reach the role
-(``AccountDetails.assume_role_holders``); only ``"AWS": "*"`` asks everyone. The work is
-linear in the size of the details for each role expanded, and no path is ever
-enumerated.
+holding an ``sts:AssumeRole`` Allow that names the role or a pattern
+(``AccountDetails.exact_holders``, ``wildcard_holders``); only ``"AWS": "*"`` asks
+everyone, and an identity asked about every role leaves that pool once it is known. No
+path is ever enumerated; ``max_evaluations`` bounds the questions to the engine when
+many roles each trust many principals (the graph's ``notes`` say when it cut the
+search short).
 
 Conditions are not evaluated against guessed values: an edge that depends on condition
 keys a request would carry lists them (``Edge.conditions``) and is drawn dashed.
@@ -59,6 +61,9 @@ DEFAULT_MAX_EVALUATIONS = 100_000
 
 @dataclass(frozen=True, slots=True)
 class Node:
+    """A principal: ``id`` is a user's or role's ARN (the target's too), or
+    ``account:ID``, ``service:NAME``, ``federated:PROVIDER``, ``anyone``."""
+
     id: str
     kind: str  # one of KINDS
     label: str
@@ -69,6 +74,8 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
+    """``source`` can assume ``target`` (node ids)."""
+
     source: str
     target: str
     via: str  # TRUST | TRUST_AND_IDENTITY
@@ -83,6 +90,8 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class AssumeGraph:
+    """Who can assume ``target`` (the role's ARN, also its node's id), and how."""
+
     target: str
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
