@@ -80,9 +80,13 @@ def test_a_role_that_does_not_trust_you_is_refused(
     page.get_by_label("Account ID or alias").fill(acct)
     page.get_by_label("IAM role name").fill("Admin")
     page.get_by_role("button", name="Switch role").click()
-    assert page.locator("#error").inner_text().startswith(
-        f"AccessDenied: User: arn:aws:iam::{acct}:user/eve is not authorized to perform: "
-        f"sts:AssumeRole on resource: arn:aws:iam::{acct}:role/Admin"
+    assert (
+        page.locator("#error")
+        .inner_text()
+        .startswith(
+            f"AccessDenied: User: arn:aws:iam::{acct}:user/eve is not authorized to perform: "
+            f"sts:AssumeRole on resource: arn:aws:iam::{acct}:role/Admin"
+        )
     )
     assert page.locator("#identity-arn").inner_text() == f"arn:aws:iam::{acct}:user/eve"
 

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from iamd.auth.credentials import Authenticated
 from iamd.console.seal import NotSealed, open_sealed, seal
 from iamd.console.session import Identity, signed_in
-from iamd.console.web import Visit, page
+from iamd.console.web import HOME, Visit, page, safe_next
 from iamd.errors import ServiceError
 from iamd.model.caller import CallerKind
 from iamd.sts.keyring import Purpose
@@ -104,7 +104,7 @@ def _get_signin_token(visit: Visit) -> Response:
         )
 
     try:
-        signin_token = rt.database.run(False, check)
+        signin_token = rt.database.run(True, check)  # may make the ring's first key
     except ServiceError as exc:
         return _bad(f"{exc.code}: {exc.message}")
     except PermissionError as exc:
@@ -113,17 +113,13 @@ def _get_signin_token(visit: Visit) -> Response:
 
 
 def _destination(visit: Visit, raw: str) -> str:
+    """A page of this console, named by path or by an address on this host; anything
+    else (AWS's console included) is the console's home."""
     parts = urllib.parse.urlsplit(raw)
     host = visit.request.headers.get("host", "")
-    ours = (
-        (not parts.scheme
-        and not parts.netloc)
-        or (parts.scheme in ("http", "https") and parts.netloc == host)
-    )
-    path = parts.path or "/console"
-    if ours and (path == "/console" or path.startswith("/console/")) and "//" not in path:
-        return path + ("?" + parts.query if parts.query else "")
-    return "/console"
+    if parts.netloc and (parts.scheme not in ("http", "https") or parts.netloc != host):
+        return HOME
+    return safe_next(parts.path + ("?" + parts.query if parts.query else ""))
 
 
 def _login(visit: Visit) -> Response:
