@@ -348,6 +348,44 @@ def test_a_roles_page_shows_its_permissions_trust_picture_and_tags(
     screenshot(page, "role-detail")
 
 
+def test_the_roles_page_shows_who_can_assume_it_and_through_chains(
+    page: Any, iam: Any, account: Credentials, make_client: MakeClient
+) -> None:
+    me = account.account_id
+    iam.create_user(UserName="dev")
+    iam.create_role(RoleName="hop", AssumeRolePolicyDocument=trust(f"arn:aws:iam::{me}:user/dev"))
+    iam.create_role(RoleName="vault", AssumeRolePolicyDocument=trust(f"arn:aws:iam::{me}:role/hop"))
+    iam.put_role_policy(RoleName="hop", PolicyName="p", PolicyDocument=allow("sts:AssumeRole"))
+    admin(page, iam, account)
+    page.goto("/console/roles/vault")
+    section = page.locator("#assumers")
+    picture = section.locator("#assumers-picture svg[role=img]")
+    drawn = " ".join(picture.locator("text").all_text_contents())
+    assert "hop" in drawn and "dev" in drawn
+    words = section.locator("#assumers-list li").all_inner_texts()
+    assert words[0].startswith("hop can assume vault")
+    assert any(line.startswith("dev can assume hop") for line in words)
+    # the analysis is right: dev reaches vault through hop
+    dev = make_client("sts", keys(iam, "dev", account))
+    hop = creds(dev.assume_role(RoleArn=f"arn:aws:iam::{me}:role/hop", RoleSessionName="first"), me)
+    make_client("sts", hop).assume_role(
+        RoleArn=f"arn:aws:iam::{me}:role/vault", RoleSessionName="second"
+    )
+
+    # someone who may not read the account's details sees why, and the rest of the page
+    make_user(iam, "peek", allow("iam:GetRole", "iam:List*"))
+    code, message = refusal(
+        lambda: make_client("iam", keys(iam, "peek", account)).get_account_authorization_details()
+    )
+    page.context.clear_cookies()
+    sign_in(page, str(me), "peek")
+    page.wait_for_url("**/console")
+    page.goto("/console/roles/vault")
+    assert code == "AccessDenied"
+    assert page.locator("#assumers .error").inner_text() == message
+    assert page.locator("#role-arn").inner_text() == f"arn:aws:iam::{me}:role/vault"
+
+
 def test_the_roles_page_changes_it_through_the_api(
     page: Any, iam: Any, account: Credentials
 ) -> None:
