@@ -228,3 +228,21 @@ def test_an_event_the_database_refuses_is_dropped_alone(
         assert sorted(f.event.event_name for f in found) == ["GetUser", "ListUsers"]
     finally:
         recorder.close()
+
+
+def test_times_are_kept_to_the_microsecond_and_bound_lookups_exactly(db: Database) -> None:
+    """SQLite's rows are written on the driver, the time as text: it must read back, and
+    compare with a lookup's bounds, as the column's own type writes them."""
+    at = dt.datetime(2026, 12, 4, 5, 9, 19, 123456, tzinfo=dt.UTC)
+    db.run(True, lambda conn: audit_events.append(conn, [event(1, event_time=at)]))
+    db.run(
+        True,
+        lambda conn: audit_events.append(
+            conn, [event(2, event_time=at + dt.timedelta(microseconds=1))]
+        ),
+    )
+    (first,) = db.run(False, lambda conn: audit_events.lookup(conn, None, end=at))
+    assert first.event.event_time == at and first.event.read_only is True
+    assert lookup(db, start=at) == [2, 1]
+    assert lookup(db, start=at + dt.timedelta(microseconds=1)) == [2]
+    assert lookup(db, end=at - dt.timedelta(microseconds=1)) == []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 
+from iamd.audit import redact
 from iamd.audit.event import Facts, build
 from iamd.model.caller import Caller, CallerKind, Session
 
@@ -128,3 +130,35 @@ def test_text_that_needs_escaping_stays_valid_json() -> None:
     assert record["userAgent"] == 'agent "quoted" \u2603 \x00'
     assert record["requestID"] == 'r"\\\n'
     assert record["requestParameters"] == {"roleName": 'a"b'}
+
+
+def test_event_ids_are_distinct_version_7_uuids_in_time_order() -> None:
+    rows = [
+        row
+        for n in range(2000)
+        for row in build(Facts(request_id=f"r{n}", time=NOW, service="iam", action="GetRole"))
+    ]
+    ids = [uuid.UUID(row.event_id) for row in rows]
+    assert len(set(ids)) == len(ids)
+    assert {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+    millis = [i.int >> 80 for i in ids]
+    assert millis == sorted(millis)  # the time in ms leads: new ids sort last
+    assert abs(millis[-1] - time.time() * 1000) < 60_000
+
+
+def test_records_are_compact_json_whatever_the_values() -> None:
+    params = {
+        "Text": 'caf\u00e9 \u2028 "q" \\ \x01',
+        "Number": 1.5,
+        "Whole": 7,
+        "Flag": True,
+        "Items": [{"Key": "k", "Value": None}, "x", 3],
+        "When": dt.datetime(2026, 3, 13, 21, 55, 9, tzinfo=dt.UTC),
+        "Odd": dt.date(2026, 1, 2),
+        "Empty": {},
+    }
+    (row,) = build(Facts(request_id="r", time=NOW, service="iam", action="GetRole", params=params))
+    cleaned = redact.clean(params)
+    expected = json.dumps(cleaned, separators=(",", ":"), default=str)
+    assert f'"requestParameters":{expected},' in row.record
+    assert json.loads(row.record)["requestParameters"]["when"] == "Mar 13, 2026 9:55:09 PM"
