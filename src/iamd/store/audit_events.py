@@ -132,6 +132,18 @@ def _sqlite_time(moment: dt.datetime) -> str:
     return moment.isoformat(" ", "microseconds")[:26]
 
 
+def checkpoint(conn: Connection) -> None:
+    """SQLite: copy what the write-ahead log holds into the database file, as far as no
+    reader still needs it (PASSIVE: it waits for no one, and no one waits for it). Run
+    outside any transaction."""
+    driver = conn.connection.driver_connection
+    assert driver is not None  # INVARIANT: a checked-out connection has its driver's
+    on_driver(conn, _CHECKPOINT, driver.execute, _CHECKPOINT)
+
+
+_CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+
+
 def lookup(
     conn: Connection,
     account_id: str | None,
