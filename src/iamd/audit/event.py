@@ -81,9 +81,9 @@ class Facts:
 def build(facts: Facts) -> list[StoredEvent]:
     """One stored row per recipient account, each with its record as JSON text.
 
-    The text is assembled from pieces rather than dumped from one dict: a read's event
-    is built for every request, and the caller's identity (the same for every request of
-    a session or key) is encoded once per caller.
+    The text is assembled from pieces (one f-string) rather than dumped from one dict:
+    a read's event is built for every request, and the caller's identity (the same for
+    every request of a session or key) is encoded once per caller.
     """
     caller = facts.caller
     if facts.action in _UNSIGNED and (caller is None or caller.kind is CallerKind.ANONYMOUS):
@@ -97,50 +97,37 @@ def build(facts: Facts) -> list[StoredEvent]:
     source = f"{facts.service}.amazonaws.com"
     resources = _resources(facts)
     region = "us-east-1" if facts.service in _GLOBAL else facts.region
-    parts = [
-        '{"eventVersion":"',
-        EVENT_VERSION,
-        '","userIdentity":',
-        who_text,
-        ',"eventTime":"',
-        _iso(facts.time),
-        '","eventSource":',
-        _text(source),
-        ',"eventName":',
-        _text(facts.action),
-        ',"awsRegion":',
-        _text(region),
-        ',"sourceIPAddress":',
-        _text(facts.source_ip),
-        ',"userAgent":',
-        _text(facts.user_agent),
-    ]
-    if facts.error_code is not None:
-        parts += (
-            ',"errorCode":',
-            _text(error_code(facts.service, facts.error_code)),
-            ',"errorMessage":',
-            _text(facts.error_message or ""),
-        )
-    parts += (',"requestParameters":', _clean_text(facts.params))
-    with_result = facts.with_response and facts.error_code is None
-    parts += (',"responseElements":', _clean_text(facts.result if with_result else None))
-    if facts.additional:
-        parts += (',"additionalEventData":', _clean_text(facts.additional))
-    parts += (
-        ',"requestID":',
-        _text(facts.request_id),
-        ',"readOnly":',
-        "true" if facts.read_only else "false",
+    error = (
+        f',"errorCode":{_text(error_code(facts.service, facts.error_code))}'
+        f',"errorMessage":{_text(facts.error_message or "")}'
+        if facts.error_code is not None
+        else ""
     )
-    if resources:
-        listed = ",".join(
+    with_result = facts.with_response and facts.error_code is None
+    response = _clean_text(facts.result) if with_result else "null"
+    additional = (
+        f',"additionalEventData":{_clean_text(facts.additional)}' if facts.additional else ""
+    )
+    listed = (
+        ',"resources":['
+        + ",".join(
             f'{{"ARN":{_text(arn)},"accountId":{_text(acct)},"type":"{kind}"}}'
             for arn, acct, kind in resources
         )
-        parts += (',"resources":[', listed, "]")
-    parts.append(',"eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"')
-    head = "".join(parts)
+        + "]"
+        if resources
+        else ""
+    )
+    head = (
+        f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{who_text}'
+        f',"eventTime":"{_iso(facts.time)}","eventSource":{_text(source)}'
+        f',"eventName":{_text(facts.action)},"awsRegion":{_text(region)}'
+        f',"sourceIPAddress":{_text(facts.source_ip)},"userAgent":{_text(facts.user_agent)}'
+        f'{error},"requestParameters":{_clean_text(facts.params)}'
+        f',"responseElements":{response}{additional}'
+        f',"requestID":{_text(facts.request_id)},"readOnly":{_BOOL[facts.read_only]}'
+        f'{listed},"eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"'
+    )
 
     accounts = _recipients(facts, resources)
     shared = f',"sharedEventID":"{_uuid()}"' if len(accounts) > 1 else ""
@@ -170,6 +157,7 @@ def build(facts: Facts) -> list[StoredEvent]:
 
 
 _text = json.encoder.encode_basestring  # a str as a JSON string (C-accelerated)
+_BOOL = {True: "true", False: "false"}
 
 
 def _compact_encoder() -> Callable[[Any], str]:
