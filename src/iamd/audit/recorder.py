@@ -77,7 +77,15 @@ class Recorder:
         self._sink_lock = threading.Lock()
         self._sink = _open_sink(log_path) if log_path else None
         self._last_retention: dt.datetime | None = None
-        self._checkpointing = False  # a checkpoint runs in the executor
+        # A SQLite file has a write-ahead log to checkpoint; an in-memory database is one
+        # connection shared by every thread, which a thread's checkpoint must not touch.
+        self._checkpoints = database.is_sqlite and database.engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        )
+        self._checkpoint_done = threading.Event()  # clear while one runs in the executor
+        self._checkpoint_done.set()
         self.dropped = 0
 
     # -- the request path -------------------------------------------------------------
@@ -137,9 +145,9 @@ class Recorder:
         a commit does it itself (1,000 pages): a batch's commit would then hold the event
         loop for the copy and its fsyncs, tens of milliseconds. The thread spends that
         time in SQLite, without the GIL."""
-        if not self.database.is_sqlite or self._checkpointing:
+        if not self._checkpoints or not self._checkpoint_done.is_set():
             return
-        self._checkpointing = True
+        self._checkpoint_done.clear()
         asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
 
     def _checkpoint_now(self) -> None:
@@ -148,7 +156,7 @@ class Recorder:
         except (SQLAlchemyError, StoreError):
             log.exception("could not checkpoint the database's write-ahead log")
         finally:
-            self._checkpointing = False
+            self._checkpoint_done.set()
 
     # -- storing ----------------------------------------------------------------------
 
@@ -233,6 +241,7 @@ class Recorder:
             self._scheduled.cancel()
             self._scheduled, self._soon = None, False
         self.flush()
+        self._checkpoint_done.wait(timeout=10)  # not under a database being closed
         if self._sink is not None:
             os.close(self._sink)
             self._sink = None
