@@ -9,8 +9,9 @@ cProfile of that call instead, ``--statements`` counts SQL statements per reques
 
 ``--audit-ab`` measures the audit trail's cost: in one process, each repeat times a
 call with the trail off (no recorder) and then on, the queue that is left stored at the
-end of the "on" run counted in it; it prints the best of each and their difference. A
-shared machine's slow spells then land on both sides alike.
+end of the "on" run counted in it; it prints the best of each and their difference (a
+shared machine's slow spells then land on both sides alike), and the wall time of the
+batches the event loop stored (while it answered nothing).
 
     python bench/inprocess.py [--count 2000] [--repeats 5] [--calls GetRole,CreateRole]
     python bench/inprocess.py --audit-ab --count 2000 --repeats 7
@@ -154,9 +155,12 @@ def timed(driver: Driver, batch: list[Scope]) -> float:
     return (time.process_time() - start) / len(batch)
 
 
-def timed_ab(app: Any, driver: Driver, off: list[Scope], on: list[Scope]) -> tuple[float, float]:
+def timed_ab(
+    app: Any, driver: Driver, off: list[Scope], on: list[Scope], stalls: list[float]
+) -> tuple[float, float]:
     """CPU per request of ``off`` with the trail off, then of ``on`` with it on (the
-    queue left at the end stored, and counted)."""
+    queue left at the end stored, and counted); the wall time of each batch the event
+    loop stored (the time it answered nothing) is added to ``stalls``."""
     runtime = app.runtime
     recorder = runtime.recorder
     runtime.recorder = None
@@ -164,10 +168,21 @@ def timed_ab(app: Any, driver: Driver, off: list[Scope], on: list[Scope]) -> tup
         cost_off = timed(driver, off)
     finally:
         runtime.recorder = recorder
-    start = time.process_time()
-    timed(driver, on)
-    recorder.flush()
-    return cost_off, (time.process_time() - start) / len(on)
+    flush = recorder.flush
+
+    def timed_flush() -> None:
+        began = time.perf_counter()
+        flush()
+        stalls.append(time.perf_counter() - began)
+
+    recorder.flush = timed_flush
+    try:
+        start = time.process_time()
+        timed(driver, on)
+        flush()
+        return cost_off, (time.process_time() - start) / len(on)
+    finally:
+        del recorder.flush
 
 
 def count_statements(app: Any, run: Callable[[], None]) -> int:
@@ -249,14 +264,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.audit_ab:
                 n = args.count
                 halves = [batch[i * n : (i + 1) * n] for i in range(1, rounds)]
+                stalls: list[float] = []
                 pairs = [
-                    timed_ab(app, driver, halves[i], halves[i + 1])
+                    timed_ab(app, driver, halves[i], halves[i + 1], stalls)
                     for i in range(0, len(halves), 2)
                 ]
                 off, on = min(p[0] for p in pairs), min(p[1] for p in pairs)
+                stalls.sort()
                 print(
                     f"{name:<20} off {off * 1e6:5.0f} us  on {on * 1e6:5.0f} us  "
-                    f"added {(on - off) * 1e6:4.0f} us ({(on - off) / off:+.0%}) CPU/request"
+                    f"added {(on - off) * 1e6:4.0f} us ({(on - off) / off:+.0%}) CPU/request; "
+                    f"{len(stalls)} batches stored by the loop, wall p50 "
+                    f"{stalls[len(stalls) // 2] * 1e3:.1f} ms, max {stalls[-1] * 1e3:.1f} ms"
                 )
                 continue
             costs = [
