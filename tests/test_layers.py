@@ -28,7 +28,16 @@ ALLOWED: dict[str, set[str]] = {
     "audit": {"model", "store", "operations", *SHARED},
     "rolesanywhere": {"policy", "model", "store", "operations", "sts", *SHARED},
     "console": {
-        "server", "operations", "policy", "model", "iam", "sts", "auth", "audit", *SHARED
+        "server",
+        "operations",
+        "protocol",
+        "policy",
+        "model",
+        "iam",
+        "sts",
+        "auth",
+        "audit",
+        *SHARED,
     },
     "server": {"*"},
     "cli": {"*"},

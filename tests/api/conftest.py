@@ -374,3 +374,46 @@ def aws(iamd_server: IamdServer, account: Credentials) -> Callable[..., CliResul
         return iamd_server.aws(*args, credentials=credentials or account)
 
     return run
+
+
+# -- the console's browser (tests/api/browser.py) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for one test module: Playwright's sync API runs
+    an event loop on the main thread while it is open, and later tests call asyncio.run."""
+    from . import browser
+
+    if not browser.CHROMIUM.exists():
+        if browser.in_ci():
+            pytest.fail("CI must install Debian's chromium package (.ci/run does)")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(browser.CHROMIUM), args=browser.LAUNCH_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(chromium: Any, iamd_server: IamdServer) -> Iterator[Any]:
+    """A fresh browser context (no cookies) on the server's console."""
+    context = chromium.new_context(base_url=iamd_server.endpoint)
+    context.set_default_timeout(15_000)
+    fetched: list[str] = []
+    context.on("request", lambda request: fetched.append(request.url))
+    opened = context.new_page()
+    yield opened
+    context.close()
+    # the console fetches nothing from anywhere but the server: no fonts, scripts, images
+    elsewhere = [
+        url
+        for url in fetched
+        if not url.startswith(iamd_server.endpoint + "/")
+        and not url.startswith(("data:", "about:"))
+    ]
+    assert not elsewhere, f"the page fetched from elsewhere: {elsewhere}"

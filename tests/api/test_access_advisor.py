@@ -132,7 +132,7 @@ def test_a_group_or_policy_reports_its_members_and_a_role_its_sessions(
                     "EntityName": "devs",
                 },
             ],
-        },  # fmt: skip
+        },
         {"ServiceNamespace": "s3", "Policies": []},
     ]
     on_role = iam.list_policies_granting_service_access(Arn=role_arn, ServiceNamespaces=["sts"])

@@ -97,12 +97,15 @@ def build(facts: Facts) -> list[StoredEvent]:
     source = f"{facts.service}.amazonaws.com"
     resources = _resources(facts)
     region = "us-east-1" if facts.service in _GLOBAL else facts.region
-    error = (
-        f',"errorCode":{_text(error_code(facts.service, facts.error_code))}'
-        f',"errorMessage":{_text(facts.error_message or "")}'
-        if facts.error_code is not None
-        else ""
-    )
+    if facts.error_code is not None:
+        error = (
+            f',"errorCode":{_text(error_code(facts.service, facts.error_code))}'
+            f',"errorMessage":{_text(facts.error_message or "")}'
+        )
+    elif facts.error_message is not None:  # a failed ConsoleLogin: a message, no code
+        error = f',"errorMessage":{_text(facts.error_message)}'
+    else:
+        error = ""
     with_result = facts.with_response and facts.error_code is None
     response = _clean_text(facts.result) if with_result else "null"
     additional = (

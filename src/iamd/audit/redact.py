@@ -111,9 +111,16 @@ def _clean(value: Any, hidden: frozenset[str], keys: dict[str, tuple[str, bool]]
     return value
 
 
+# Members CloudTrail writes as they are: the sign-in service's own record
+# (``"responseElements": {"ConsoleLogin": "Success"}``, ``additionalEventData``).
+AS_WRITTEN = frozenset({"ConsoleLogin", "LoginTo", "MobileVersion", "MFAUsed"})
+
+
 def camel(name: str) -> str:
     """CloudTrail's spelling of a member: its first letter lowered (``RoleSessionName`` ->
     ``roleSessionName``, ``SAMLAssertion`` -> ``sAMLAssertion``)."""
+    if name in AS_WRITTEN:
+        return name
     return name[:1].lower() + name[1:]
 
 

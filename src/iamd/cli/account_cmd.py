@@ -1,4 +1,7 @@
-"""``iamd account create`` and ``iamd account list``: manage the accounts a store hosts.
+"""``iamd account create``, ``list`` and ``password``: manage the accounts a store hosts.
+
+``password`` sets an account root's console password (read from standard input, or asked
+for twice at a terminal), which signs in at ``/console`` as the root user.
 
 Both work on the store directly (the SQLite file under ``--data-dir`` or ``--db URL``),
 also while servers run on it: SQLite in WAL mode and PostgreSQL let them write alongside.
@@ -7,6 +10,7 @@ also while servers run on it: SQLite in WAL mode and PostgreSQL let them write a
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import secrets
 import sys
@@ -14,6 +18,7 @@ from typing import Any
 
 from iamd.clock import SystemClock
 from iamd.config import Settings
+from iamd.iam import sign_in
 from iamd.store import access_keys, accounts
 from iamd.store.db import Database
 from iamd.store.secrets import MasterKeyError, open_secret_box
@@ -34,6 +39,11 @@ def register(commands: Any) -> None:
     _store_options(listing)
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
+
+    password = sub.add_parser("password", help="set the root user's console password")
+    _store_options(password)
+    password.add_argument("account", help="the account id or alias")
+    password.set_defaults(handler=run_password)
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
@@ -115,4 +125,45 @@ def run_list(args: argparse.Namespace) -> int:
         for a in listed:
             created = a.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
             print(f"{a.account_id}  {created}  {a.alias or '-'}")
+    return 0
+
+
+MIN_PASSWORD, MAX_PASSWORD = 8, 128
+
+
+def _read_password() -> str | None:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New root password: ")
+    if getpass.getpass("Again: ") != first:
+        print("iamd: the passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def run_password(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password = _read_password()
+    if password is None:
+        return 1
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        print(
+            f"iamd: a root password has {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+            file=sys.stderr,
+        )
+        return 2
+    with Database(settings.database_url) as db:
+        db.create_schema()
+
+        def store(conn: Any) -> str | None:
+            account_id = sign_in.resolve_account(conn, args.account)
+            if account_id is not None:
+                sign_in.set_root_password(conn, account_id, password, SystemClock().now())
+            return account_id
+
+        account_id = db.run(True, store)
+    if account_id is None:
+        print(f"iamd: no account {args.account!r}", file=sys.stderr)
+        return 1
+    print(f"Root password set for account {account_id}.")
     return 0

@@ -211,3 +211,12 @@ def check_sign_in(conn: Connection, user: User, password: str, now: dt.datetime)
     if expired and policy is not None and policy.hard_expiry:
         return SignIn(ok=False)
     return SignIn(ok=True, must_change=bool(row.reset_required) or expired)
+
+
+def must_change(conn: Connection, user: User, now: dt.datetime) -> bool:
+    """Whether ``user``'s password must be replaced at sign-in (reset or expired)."""
+    row = _row(conn, user.user_id)
+    if row is None:
+        return False
+    policy = get_policy(conn, user.account_id)
+    return bool(row.reset_required) or (policy is not None and _expired(policy, row, now))

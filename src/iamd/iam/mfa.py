@@ -21,6 +21,8 @@ import hmac
 import io
 from typing import Any
 
+from sqlalchemy import Connection
+
 from iamd.errors import (
     AccessDenied,
     DeleteConflict,
@@ -37,6 +39,7 @@ from iamd.operations import OperationContext, Params, Result, Target, operation
 from iamd.store import mfa as store
 from iamd.store import users as user_store
 from iamd.store.accounts import get_account
+from iamd.store.secrets import SecretBox
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -264,16 +267,28 @@ def verify_code(
     """Accept ``code`` from the caller's MFA device ``serial``, or raise AccessDenied."""
     if not serial or not code:
         raise AccessDenied(UNKNOWN_DEVICE)
-    device = store.get_device(ctx.db, serial)
     user_id = caller.entity_id if caller.kind is CallerKind.USER else None
-    if device is None or device.user_id is None or device.user_id != user_id:
+    checked = check_code(ctx.db, ctx.secrets, ctx.now, user_id, serial, code)
+    if checked is None:
         raise AccessDenied(UNKNOWN_DEVICE)
-    seed = device.seed(ctx.secrets)
-    centre = time_step(ctx.now) + device.drift
+    if not checked:
+        raise AccessDenied(INVALID_CODE)
+
+
+def check_code(
+    conn: Connection, box: SecretBox, now: dt.datetime, user_id: str | None, serial: str, code: str
+) -> bool | None:
+    """Whether ``code`` is the current one of ``user_id``'s device ``serial`` (a code
+    is taken once); None when the device is not that user's."""
+    device = store.get_device(conn, serial)
+    if device is None or device.user_id is None or device.user_id != user_id:
+        return None
+    seed = device.seed(box)
+    centre = time_step(now) + device.drift
     for step in (centre - 1, centre, centre + 1):
-        if _matches(seed, step, code) and store.accept_step(ctx.db, device.serial_number, step):
-            return
-    raise AccessDenied(INVALID_CODE)
+        if _matches(seed, step, code) and store.accept_step(conn, device.serial_number, step):
+            return True
+    return False
 
 
 # --- GetMFADevice and the device's tags ---------------------------------------------------

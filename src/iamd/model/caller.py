@@ -37,6 +37,7 @@ class Session:
     chained: bool = False
     mfa_authenticated_at: dt.datetime | None = None
     extra_context: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    console: bool = False  # a console sign-in's session: the user (or root) itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,8 @@ class Caller:
     @property
     def may_call_iam(self) -> bool:
         """IAM refuses GetSessionToken credentials obtained without MFA and federated-user
-        credentials (spec 4.7, 4.8): their calls are InvalidClientTokenId."""
-        if self.session is None or self.kind is CallerKind.ROLE_SESSION:
+        credentials (spec 4.7, 4.8): their calls are InvalidClientTokenId. A console
+        sign-in's session is the user itself and may."""
+        if self.session is None or self.kind is CallerKind.ROLE_SESSION or self.session.console:
             return True
         return self.kind is not CallerKind.FEDERATED_USER and self.mfa

@@ -8,7 +8,9 @@ The stack, outermost first (``build_app`` is the one place that says so)::
     Router          /healthz -> health; /metrics -> Prometheus text (``iamd.metrics``);
                     / -> QueryEndpoint (JsonEndpoint with X-Amz-Target);
                     /authorize -> AuthorizeEndpoint;
-                    /verify-credential -> VerifyEndpoint
+                    /verify-credential -> VerifyEndpoint;
+                    /console/*, /federation, /saml (and a browser's GET /) ->
+                    the web console (``iamd.console``)
                     (JSON in and out); a REST-JSON service's path (Roles Anywhere:
                     /profiles, /sessions...) -> RestEndpoint; anything else -> NotFound
     QueryEndpoint   body (capped) -> pairs -> Pipeline -> XML; every error through
@@ -30,6 +32,7 @@ from typing import Any
 from iamd import metrics
 from iamd.auth import HttpRequest
 from iamd.config import Settings
+from iamd.console.app import build_console
 from iamd.protocol import CONTENT_TYPE
 from iamd.protocol.json_protocol import CONTENT_TYPE as JSON_CONTENT_TYPE
 from iamd.server import errors, forms, logs, observe, routing
@@ -153,17 +156,23 @@ class Router:
         verify: ASGIApp | None = None,
         json: ASGIApp | None = None,
         rest: RestEndpoint | None = None,
+        console: ASGIApp | None = None,
     ) -> None:
         self.query = query
         self.authorize = authorize
         self.verify = verify
         self.json = json
         self.rest = rest
+        self.console = console
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = routing.endpoint_for(scope["path"])
         if endpoint is routing.Endpoint.QUERY:
-            if self.json is not None and any(k == b"x-amz-target" for k, _ in scope["headers"]):
+            if self.console is not None and routing.browser_visit(
+                scope["method"], scope.get("query_string", b""), scope["headers"]
+            ):
+                await send_response(send, 302, [(b"location", b"/console")], b"")
+            elif self.json is not None and any(k == b"x-amz-target" for k, _ in scope["headers"]):
                 await self.json(scope, receive, send)
             else:
                 await self.query(scope, receive, send)
@@ -171,6 +180,8 @@ class Router:
             await send_response(send, 200, [(b"content-type", b"text/plain")], b"ok\n")
         elif endpoint is routing.Endpoint.METRICS:
             await send_response(send, 200, [(b"content-type", _METRICS)], metrics.render())
+        elif endpoint is routing.Endpoint.CONSOLE and self.console is not None:
+            await self.console(scope, receive, send)
         elif endpoint is routing.Endpoint.AUTHORIZE and self.authorize is not None:
             await self.authorize(scope, receive, send)
         elif endpoint is routing.Endpoint.VERIFY and self.verify is not None:
@@ -276,6 +287,7 @@ def build_app(runtime: Runtime) -> IamdApp:
         VerifyEndpoint(runtime),
         JsonEndpoint(query.pipeline),
         RestEndpoint(runtime),
+        build_console(query.pipeline),
     )
     stack = ServerErrors(RequestIds(Observe(router)))
     return IamdApp(runtime, stack)

@@ -122,6 +122,47 @@ class Pipeline:
         """The JSON body of a JSON-protocol request's (``X-Amz-Target``) response."""
         return self._audited(self._json, http, target, peer, exchange)
 
+    def call(
+        self,
+        service: str,
+        pairs: Sequence[tuple[str, str]],
+        peer: Peer,
+        exchange: Exchange,
+        authenticate: Authenticator,
+    ) -> operations.Result:
+        """A Query operation called in process by a client that authenticated its caller
+        otherwise (the web console, with a session's token): parsed, validated,
+        authorized, run and audited as the same request from an SDK; the handler's result
+        is returned rather than XML."""
+        exchange.service = service
+        http = HttpRequest("POST", "/", "", (), b"")
+        return self._audited(
+            lambda h, p, peer, ex, seen: self._call(h, p, peer, ex, seen, authenticate),
+            http,
+            pairs,
+            peer,
+            exchange,
+        )
+
+    def _call(
+        self,
+        http: HttpRequest,
+        pairs: Sequence[tuple[str, str]],
+        peer: Peer,
+        exchange: Exchange,
+        seen: Seen | None,
+        authenticate: Authenticator,
+    ) -> operations.Result:
+        model = self.runtime.services[exchange.service]
+        named = routing.first_value(pairs, "Action") or ""
+        exchange.action = named
+        if operations.lookup(exchange.service, named) is None:
+            raise InvalidAction(f"The action {named} is not supported by this server.")
+        parsed = protocol.parse_request(model, pairs)
+        op = operations.lookup(exchange.service, parsed.action)
+        assert op is not None  # INVARIANT: checked above, and parse_request keeps Action
+        return self.execute(http, True, op, parsed.params, peer, exchange, seen, authenticate)
+
     def _audited(
         self,
         handle: Callable[[HttpRequest, Any, Peer, Exchange, Seen | None], R],

@@ -21,6 +21,21 @@ from iamd.protocol import REST_SERVICE_VERSIONS, SERVICE_VERSIONS, load_rest_ser
 
 DEFAULT_SERVICE = "iam"
 QUERY_METHODS = frozenset({"GET", "POST"})
+CONSOLE_PATHS = frozenset({"/federation", "/saml"})  # AWS's sign-in endpoints, and /console/*
+
+
+def browser_visit(method: str, query: bytes, headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """A person's browser opening ``/``: a GET with no query and no signature that
+    accepts HTML. It is sent to the console; any other request to ``/`` is the API's."""
+    if method != "GET" or query:
+        return False
+    accept = b""
+    for name, value in headers:
+        if name == b"authorization":
+            return False
+        if name == b"accept":
+            accept = value
+    return b"text/html" in accept
 
 
 class Endpoint(Enum):
@@ -29,6 +44,7 @@ class Endpoint(Enum):
     AUTHORIZE = "authorize"
     VERIFY = "verify-credential"
     METRICS = "metrics"
+    CONSOLE = "console"
     NOT_FOUND = "not-found"
 
 
@@ -43,6 +59,8 @@ def endpoint_for(path: str) -> Endpoint:
         return Endpoint.VERIFY
     if path == "/metrics":
         return Endpoint.METRICS
+    if path == "/console" or path.startswith("/console/") or path in CONSOLE_PATHS:
+        return Endpoint.CONSOLE
     return Endpoint.NOT_FOUND
 
 

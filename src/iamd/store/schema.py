@@ -596,3 +596,22 @@ ra_subjects = Table(
     _ts("updated_at"),
     Index("ix_ra_subjects_account", "account_id", "subject_id"),
 )
+
+# The console: an account root's password (set by `iamd account password`), and failed
+# sign-in attempts per account and user name, which slow the next attempt on every node.
+root_login_profiles = Table(
+    "root_login_profiles",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("password_hash", String(256), nullable=False),
+    _ts("created_at"),
+    _ts("password_last_used_at", nullable=True),
+)
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("subject", String(200), primary_key=True),  # "<account id>/<user name or root>"
+    Column("failures", Integer, nullable=False),
+    _ts("last_failure_at"),
+)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from sqlalchemy import Connection
+
 from iamd.errors import AccessDenied
 from iamd.model.ids import IdPrefix, access_key_id, secret_access_key
 from iamd.operations import OperationContext
 from iamd.sts import tokens
-from iamd.sts.keyring import KeyRing, keyring_for
+from iamd.sts.keyring import KeyRing, RandomBytes, keyring_for
 from iamd.sts.sessions import epoch, from_epoch
 from iamd.sts.tokens import SessionClaims
 
@@ -46,9 +48,16 @@ def ring(ctx: OperationContext) -> KeyRing:
 
 def issue(ctx: OperationContext, claims: SessionClaims) -> Minted:
     """Credentials for ``claims`` (their ``secret`` is replaced by a fresh one)."""
-    key_id = access_key_id(IdPrefix.TEMPORARY_KEY, claims.account_id, ctx.random)
-    sealed = replace(claims, secret=secret_access_key(ctx.random))
-    token = tokens.seal(ring(ctx), ctx.db, sealed, key_id, now=ctx.now, random=ctx.random)
+    return mint(ring(ctx), ctx.db, claims, now=ctx.now, random=ctx.random)
+
+
+def mint(
+    keys: KeyRing, conn: Connection, claims: SessionClaims, *, now: dt.datetime, random: RandomBytes
+) -> Minted:
+    """:func:`issue` outside an operation (the console's sign-in)."""
+    key_id = access_key_id(IdPrefix.TEMPORARY_KEY, claims.account_id, random)
+    sealed = replace(claims, secret=secret_access_key(random))
+    token = tokens.seal(keys, conn, sealed, key_id, now=now, random=random)
     return Minted(key_id, sealed.secret, token, from_epoch(claims.expires_at))
 
 

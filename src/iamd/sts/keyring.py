@@ -44,6 +44,8 @@ RandomBytes = Callable[[int], bytes]
 class Purpose(Enum):
     SESSION_TOKEN = b"iamd sts session token v1"
     AUTHORIZATION_MESSAGE = b"iamd sts authorization message v1"
+    CONSOLE_SESSION = b"iamd console session cookie v1"
+    SIGNIN_TOKEN = b"iamd federation sign-in token v1"
 
 
 class NoActiveKey(Exception):

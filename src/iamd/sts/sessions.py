@@ -60,6 +60,7 @@ def session_of(claims: SessionClaims) -> Session:
         chained=claims.chained,
         mfa_authenticated_at=from_epoch(claims.mfa_at) if claims.mfa_at is not None else None,
         extra_context=claims.context,
+        console=claims.console,
     )
 
 

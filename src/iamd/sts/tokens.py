@@ -80,6 +80,9 @@ class SessionClaims:
     # Condition keys the session carries into later requests (federation: the
     # aws:FederatedProvider and the identity provider's surviving keys).
     context: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    # A console sign-in's session (an IAM user's or the root's, by password): it acts as
+    # the user itself, IAM included, as AWS's console sessions do.
+    console: bool = False
 
     def __repr__(self) -> str:  # the secret stays out of logs
         return (
@@ -113,6 +116,8 @@ def _to_json(c: SessionClaims) -> dict[str, Any]:
         out["c"] = 1
     if c.mfa_at is not None:
         out["m"] = c.mfa_at
+    if c.console:
+        out["cs"] = 1
     if c.context:
         out["x"] = [[k, v if isinstance(v, str) else list(v)] for k, v in c.context]
     return out
@@ -135,6 +140,7 @@ def _from_json(d: dict[str, Any]) -> SessionClaims:
         source_identity=d.get("si"),
         chained=bool(d.get("c")),
         mfa_at=int(d["m"]) if d.get("m") is not None else None,
+        console=bool(d.get("cs")),
         context=tuple(
             (str(k), v if isinstance(v, str) else tuple(str(i) for i in v))
             for k, v in d.get("x", ())

@@ -35,7 +35,7 @@ GET = {
 
 
 def _get_params(create: str, name: str) -> dict[str, str]:
-    action, member = GET[create]
+    _action, member = GET[create]
     if member == "PolicyArn":
         return {member: f"arn:aws:iam::{ACCOUNT}:policy/{name}"}
     return {member: name}
