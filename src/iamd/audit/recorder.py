@@ -148,7 +148,10 @@ class Recorder:
         if not self._checkpoints or not self._checkpoint_done.is_set():
             return
         self._checkpoint_done.clear()
-        asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
+        try:
+            asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
+        except RuntimeError:  # the loop's executor is shut down: the loop is ending
+            self._checkpoint_done.set()
 
     def _checkpoint_now(self) -> None:
         try:
