@@ -32,7 +32,14 @@ from iamd.server.pipeline import Pipeline
 from iamd.sts.keyring import Purpose, keyring_for
 
 # Page modules register their pages on import.
-from iamd.console import home, signin  # noqa: F401  isort: skip
+from iamd.console import (  # noqa: F401  isort: skip
+    groups,
+    home,
+    policies,
+    policy_editor,
+    signin,
+    users,
+)
 
 log = logging.getLogger("iamd.console")
 HERE = Path(__file__).resolve().parent
