@@ -37,7 +37,10 @@ from iamd.console import (  # noqa: F401  isort: skip
     home,
     policies,
     policy_editor,
+    providers,
     signin,
+    simulator,
+    trail,
     users,
 )
 
