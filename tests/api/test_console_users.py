@@ -152,3 +152,42 @@ def test_a_read_only_user_sees_the_pages_and_is_refused_writes(
     names = sorted(u["UserName"] for u in iam.list_users()["Users"])
     assert names == ["erin", "reader"]
     assert iam.get_group(GroupName="team")["Users"] == []
+
+
+FORMS = [
+    ("/console/users", "name=forged"),
+    ("/console/users/erin/groups", "group=team"),
+    ("/console/users/erin/delete", ""),
+    ("/console/groups", "name=forged"),
+    ("/console/groups/team/members", "user=erin"),
+    ("/console/groups/team/members/remove", "user=erin"),
+    ("/console/groups/team/delete", ""),
+    ("/console/policies", "name=forged&document=%7B%7D"),
+    ("/console/policies/version", "arn=x&document=%7B%7D"),
+    ("/console/policies/delete", "arn=x"),
+    ("/console/providers/oidc", "url=https%3A%2F%2Fforged.example&audience=a"),
+    ("/console/providers/saml", "name=forged&metadata=x"),
+    ("/console/providers/delete", "arn=x"),
+    ("/console/simulator", "source=custom&actions=s3%3AGetObject"),
+]
+
+
+def test_every_form_of_these_pages_is_refused_without_its_csrf_secret(
+    page: Any, iam: Any, account: Credentials
+) -> None:
+    iam.create_user(UserName="erin")
+    iam.create_group(GroupName="team")
+    _signed_in(page, iam, account, "admin", ADMIN)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path, body in FORMS:
+        answer = page.request.post(path, data=body + "&csrf=wrong", headers=form)
+        assert answer.status == 403, path
+        assert "The form has expired" in answer.text(), path
+        forged = page.request.post(
+            path, data=body, headers={**form, "Origin": "https://evil.example"}
+        )
+        assert forged.status == 403, path
+    assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["admin", "erin"]
+    assert [g["GroupName"] for g in iam.list_groups()["Groups"]] == ["team"]
+    assert iam.get_group(GroupName="team")["Users"] == []
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []

@@ -7,11 +7,13 @@ these helpers only decide how many calls a page makes and how a refusal is shown
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from iamd.console.web import Visit
 from iamd.errors import ServiceError
 
+_IAM_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 PAGE_SIZE = 1000  # IAM's largest MaxItems
 MAX_PAGES = 10  # a listing shows at most this many pages of PAGE_SIZE
 MAX_FIELD = 4096  # characters kept of a one-line field (documents have their own cap)
@@ -62,6 +64,13 @@ async def text(visit: Visit, name: str, limit: int = MAX_FIELD) -> str:
 def lines(value: str) -> list[str]:
     """The non-blank lines of a textarea, trimmed."""
     return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+def named_in_query(visit: Visit, key: str) -> str:
+    """A name a redirect put in the query (``?deleted=NAME``) for the page to mention;
+    "" unless it is an IAM name, so a crafted link cannot put other words on the page."""
+    value = visit.request.query_params.get(key, "")
+    return value if _IAM_NAME.fullmatch(value) else ""
 
 
 def search(visit: Visit) -> str:

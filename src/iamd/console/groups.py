@@ -15,6 +15,7 @@ from iamd.console.calls import (
     every,
     listed,
     matching,
+    named_in_query,
     search,
     text,
 )
@@ -33,7 +34,7 @@ def group_url(name: str) -> str:
 def _list(visit: Visit, status: int = 200, error: str = "", name: str = "") -> Response:
     query = search(visit)
     groups = matching(every(visit, "ListGroups", {}, "Groups"), "GroupName", query)
-    deleted = visit.request.query_params.get("deleted", "")[:128]
+    deleted = named_in_query(visit, "deleted")
     if deleted:
         visit.flashes.append(("ok", f"Group {deleted} deleted."))
     return visit.render(

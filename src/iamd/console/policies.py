@@ -17,6 +17,7 @@ from iamd.console.calls import (
     every,
     listed,
     matching,
+    named_in_query,
     search,
     text,
 )
@@ -43,7 +44,7 @@ async def list_policies(visit: Visit) -> Response:
     policies = matching(
         every(visit, "ListPolicies", {"Scope": scope}, "Policies"), "PolicyName", query
     )
-    deleted = visit.request.query_params.get("deleted", "")[:128]
+    deleted = named_in_query(visit, "deleted")
     if deleted:
         visit.flashes.append(("ok", f"Policy {deleted} deleted."))
     return visit.render("policies.html", policies=policies, q=query, scope=scope, scopes=SCOPES)

@@ -7,7 +7,16 @@ from urllib.parse import quote, urlencode
 
 from starlette.responses import Response
 
-from iamd.console.calls import attempt, described, every, listed, matching, search, text
+from iamd.console.calls import (
+    attempt,
+    described,
+    every,
+    listed,
+    matching,
+    named_in_query,
+    search,
+    text,
+)
 from iamd.console.web import Visit, page
 from iamd.errors import ServiceError
 
@@ -24,7 +33,7 @@ def user_url(name: str) -> str:
 async def list_users(visit: Visit) -> Response:
     query = search(visit)
     users = matching(every(visit, "ListUsers", {}, "Users"), "UserName", query)
-    deleted = visit.request.query_params.get("deleted", "")[:128]
+    deleted = named_in_query(visit, "deleted")
     if deleted:
         visit.flashes.append(("ok", f"User {deleted} deleted."))
     return visit.render("users.html", users=users, q=query)
