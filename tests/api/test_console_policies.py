@@ -68,6 +68,7 @@ def test_the_lists_and_a_policys_page_show_what_boto3_created(
     assert json.loads(page.locator("#document").inner_text()) == json.loads(GOOD)
     assert page.locator("#versions tbody th").all_inner_texts() == ["v2", "v1"]
     assert "readers" in page.locator("#entities").inner_text()
+    screenshot(page, "policy")
 
 
 def test_the_editor_shows_the_engines_reasons_as_you_type_and_saves_a_good_policy(

@@ -29,6 +29,7 @@ def test_identity_providers_are_listed_added_and_deleted(
     _signed_in(page, iam, account, "admin", allow("iam:*"))
     page.goto("/console/providers")
     assert page.locator("#oidc-providers tbody th").all_inner_texts() == ["token.example.test"]
+    screenshot(page, "providers")
 
     page.get_by_label("Provider URL").fill("https://issuer.example.test/tenant")
     page.get_by_label("Audience").fill("my-app")
@@ -56,6 +57,7 @@ def test_identity_providers_are_listed_added_and_deleted(
     page.wait_for_url("**/console/providers/saml?arn=**")
     assert page.locator("#entity-id").inner_text() == "https://idp.example.test/saml"
     assert "expires" in page.locator("#certificates").inner_text()
+    screenshot(page, "provider-saml")
     saml_arn = f"arn:aws:iam::{account.account_id}:saml-provider/Corp"
     assert iam.get_saml_provider(SAMLProviderArn=saml_arn)["ValidUntil"]
 

@@ -111,6 +111,7 @@ def test_groups_are_created_filled_emptied_and_deleted_in_the_console(
     assert page.locator("#members tbody th").all_inner_texts() == ["dave"]
     users = iam.get_group(GroupName="writers")["Users"]
     assert [u["UserName"] for u in users] == ["dave"]
+    screenshot(page, "group")
 
     page.get_by_role("button", name="Remove dave").click()
     page.wait_for_url("**/console/groups/writers?done=removed")
