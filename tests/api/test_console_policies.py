@@ -70,6 +70,19 @@ def test_the_lists_and_a_policys_page_show_what_boto3_created(
     assert "readers" in page.locator("#entities").inner_text()
     screenshot(page, "policy")
 
+    # attached: AWS's DeleteConflict, and both versions stay
+    page.get_by_role("button", name="Delete policy reader").click()
+    assert page.locator("#error").inner_text() == "Cannot delete a policy attached to entities."
+    assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 2
+    # detached: its other version goes first, then the policy
+    iam.detach_group_policy(GroupName="readers", PolicyArn=arn)
+    page.goto("/console/policies")
+    page.get_by_role("link", name="reader").click()
+    page.get_by_role("button", name="Delete policy reader").click()
+    page.wait_for_url("**/console/policies?deleted=reader")
+    assert "Policy reader deleted." in page.get_by_role("status").first.inner_text()
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+
 
 def test_the_editor_shows_the_engines_reasons_as_you_type_and_saves_a_good_policy(
     page: Any, iam: Any, account: Credentials

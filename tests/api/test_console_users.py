@@ -81,6 +81,21 @@ def test_a_user_created_in_the_form_has_a_password_and_groups(
     )
     assert page.get_by_label("User name").input_value() == "carol"
 
+    # a password the account's policy refuses: the user is made, and the page says so
+    iam.update_account_password_policy(MinimumPasswordLength=40)
+    page.goto("/console/users/new")
+    page.get_by_label("User name").fill("dan")
+    page.get_by_label("Give the user a console password").check()
+    page.get_by_label("Console password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create user").click()
+    assert (
+        page.locator("#error")
+        .inner_text()
+        .startswith("User dan was created, but PasswordPolicyViolation: ")
+    )
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_login_profile(UserName="dan")
+
     page.goto("/console/users/carol")
     page.get_by_role("button", name="Delete user carol").click()
     page.wait_for_url("**/console/users?deleted=carol")

@@ -57,14 +57,20 @@ async def create_user(visit: Visit) -> Response:
     reset = (await visit.field("reset")) == "on"
     password = (await visit.field("password"))[:128]
     chosen = (await visit.form()).get("group", [])[:10]
+    created = False
     try:
         visit.call("iam", "CreateUser", {"UserName": name, **({"Path": path} if path else {})})
+        created = True
         if console:
             profile = {"UserName": name, "Password": password, "PasswordResetRequired": reset}
             visit.call("iam", "CreateLoginProfile", profile)
         for group in chosen:
             visit.call("iam", "AddUserToGroup", {"UserName": name, "GroupName": group})
     except ServiceError as exc:
+        if created:  # the rest is the user's page's to finish: say what was done
+            return _user_form(
+                visit, exc.http_status, f"User {name} was created, but {described(exc)}"
+            )
         return _user_form(
             visit,
             exc.http_status,
