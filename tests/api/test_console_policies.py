@@ -59,6 +59,7 @@ def test_the_lists_and_a_policys_page_show_what_boto3_created(
     page.goto("/console/policies")
     assert page.locator("#policies tbody th").all_inner_texts() == ["reader"]
     page.get_by_role("link", name="AWS managed").click()
+    page.wait_for_url("**/console/policies?scope=AWS")
     assert "ReadOnlyAccess" in page.locator("#policies").inner_text()
 
     page.goto("/console/policies")

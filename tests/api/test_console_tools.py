@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from playwright.sync_api import expect
+
 from iamd.cli.idp import saml as idp_lib
 
 from .browser import allow, make_user, screenshot, sign_in
@@ -105,13 +107,14 @@ def test_the_simulator_shows_a_users_allowed_and_denied_actions(
     page.get_by_label("Policy documents").fill(json.dumps(custom, indent=2))
     page.get_by_label("Context keys").fill("aws:SourceIp (ip) = 10.1.2.3")
     page.get_by_role("button", name="Run simulation").click()
+    expect(page.locator("#results tbody th")).to_have_text("s3:ListBucket")
     assert page.locator("#results .decision").inner_text() == "allowed"
     matched = page.locator("#results tbody td").nth(2).inner_text()
     assert matched == "PolicyInputList.1 (IAM Policy), line 4, column 6"
 
     page.get_by_label("Context keys").fill("")
     page.get_by_role("button", name="Run simulation").click()
-    assert page.locator("#results .decision").inner_text() == "implicitDeny"
+    expect(page.locator("#results .decision")).to_have_text("implicitDeny")
     assert page.locator("#results tbody td").last.inner_text() == "aws:SourceIp"
 
 
@@ -129,6 +132,7 @@ def test_the_trail_shows_the_consoles_own_writes_with_the_person_as_caller(
     page.get_by_label("Lookup attribute").select_option("EventName")
     page.get_by_label("Value").fill("CreateUser")
     page.get_by_role("button", name="Look up events").click()
+    page.wait_for_url("**value=CreateUser**")
     first = page.locator("#events tbody tr").first
     assert first.locator("th").inner_text() == "CreateUser"
     assert first.locator(".user").inner_text() == "auditor"
@@ -142,6 +146,7 @@ def test_the_trail_shows_the_consoles_own_writes_with_the_person_as_caller(
     page.get_by_label("Lookup attribute").select_option("Username")
     page.get_by_label("Value").fill("nobody")
     page.get_by_role("button", name="Look up events").click()
+    page.wait_for_url("**value=nobody**")
     assert page.locator("#events tbody").inner_text() == "No events."
 
     page.get_by_label("From").fill("2030-01-02T00:00:00")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from .browser import PASSWORD, allow, make_user, screenshot, sign_in
 from .conftest import Credentials
@@ -37,6 +38,7 @@ def test_the_users_page_lists_and_filters_what_boto3_created(
     assert names == ["admin", "alice", "alina", "bruno"]
     page.get_by_label("Find users by name").fill("ALI")
     page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/console/users?q=ALI")
     assert page.locator("#users tbody th").all_inner_texts() == ["alice", "alina"]
     screenshot(page, "users")
 
@@ -158,7 +160,7 @@ def test_a_read_only_user_sees_the_pages_and_is_refused_writes(
 
     page.goto("/console/users/erin")
     page.get_by_role("button", name="Delete user erin").click()
-    assert page.locator("h1").inner_text() == "AccessDenied"
+    expect(page.locator("h1")).to_have_text("AccessDenied")
     assert "is not authorized to perform: iam:DeleteUser" in page.locator("#error").inner_text()
 
     page.goto("/console/groups/team")
