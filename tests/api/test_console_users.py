@@ -29,6 +29,7 @@ def test_the_users_page_lists_and_filters_what_boto3_created(
         iam.create_user(UserName=name, Path="/team/")
     iam.tag_user(UserName="alice", Tags=[{"Key": "team", "Value": "blue"}])
     iam.create_group(GroupName="devs")
+    iam.create_group(GroupName="qa")
     iam.add_user_to_group(GroupName="devs", UserName="alice")
     key = iam.create_access_key(UserName="alice")["AccessKey"]
     _signed_in(page, iam, account, "admin", ADMIN)
@@ -52,6 +53,14 @@ def test_the_users_page_lists_and_filters_what_boto3_created(
     assert page.locator("#login-profile").inner_text() == "Not enabled"
     assert "team" in page.locator("#user-tags").inner_text()
     screenshot(page, "user")
+
+    # the groups alice is not in yet are offered
+    assert page.locator("#group option").all_inner_texts() == ["qa"]
+    page.get_by_role("button", name="Add to group").click()
+    page.wait_for_url("**/console/users/alice?added=1")
+    assert page.locator("#user-groups li").all_inner_texts() == ["devs", "qa"]
+    groups = iam.list_groups_for_user(UserName="alice")["Groups"]
+    assert sorted(g["GroupName"] for g in groups) == ["devs", "qa"]
 
 
 def test_a_user_created_in_the_form_has_a_password_and_groups(

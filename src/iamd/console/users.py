@@ -94,18 +94,20 @@ async def show_user(visit: Visit) -> Response:
         visit.flashes.append(("ok", f"{name} added to the group."))
     named = {"UserName": name}
     profile, _ = attempt(visit, "GetLoginProfile", named)
+    groups = listed(visit, "ListGroupsForUser", named, "Groups")
     all_groups, _ = listed(visit, "ListGroups", {}, "Groups")
+    inside = {g["GroupName"] for g in groups[0]}
     return visit.render(
         "users_show.html",
         user=user,
-        groups=listed(visit, "ListGroupsForUser", named, "Groups"),
+        groups=groups,
         inline=listed(visit, "ListUserPolicies", named, "PolicyNames"),
         attached=listed(visit, "ListAttachedUserPolicies", named, "AttachedPolicies"),
         keys=listed(visit, "ListAccessKeys", named, "AccessKeyMetadata"),
         mfa=listed(visit, "ListMFADevices", named, "MFADevices"),
         tags=listed(visit, "ListUserTags", named, "Tags"),
         profile=profile["LoginProfile"] if profile else None,
-        all_groups=all_groups,
+        all_groups=[g for g in all_groups if g["GroupName"] not in inside],
     )
 
 

@@ -4,6 +4,8 @@ A Query request (IAM, STS) is shown; a JSON-protocol one (``handle_json``: Cloud
 LookupEvents, by ``X-Amz-Target``) and a REST-JSON one (``rest_pipeline``: Roles Anywhere)
 differ only in how the operation and its parameters are read and the result written: all
 of them run the operation through ``execute``, and every one leaves an audit event.
+``call`` and ``call_json`` take the same two ways in for a client in this process (the
+web console), which authenticates its caller itself and gets the handler's result back.
 
 ::
 
