@@ -403,6 +403,16 @@ def page(chromium: Any, iamd_server: IamdServer) -> Iterator[Any]:
     """A fresh browser context (no cookies) on the server's console."""
     context = chromium.new_context(base_url=iamd_server.endpoint)
     context.set_default_timeout(15_000)
+    fetched: list[str] = []
+    context.on("request", lambda request: fetched.append(request.url))
     opened = context.new_page()
     yield opened
     context.close()
+    # the console fetches nothing from anywhere but the server: no fonts, scripts, images
+    elsewhere = [
+        url
+        for url in fetched
+        if not url.startswith(iamd_server.endpoint + "/")
+        and not url.startswith(("data:", "about:"))
+    ]
+    assert not elsewhere, f"the page fetched from elsewhere: {elsewhere}"

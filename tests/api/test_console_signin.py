@@ -3,8 +3,10 @@ required password change, slowed failures, sign-out, and the cookie's protection
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -130,3 +132,51 @@ def test_a_browser_opening_the_endpoint_lands_on_the_console(iamd_server: IamdSe
         opener.open(request, timeout=10)
     moved.value.close()
     assert moved.value.code == 302 and moved.value.headers["Location"] == "/console"
+
+
+def _console_logins(iamd_server: IamdServer, account: Credentials) -> list[dict[str, Any]]:
+    trail = iamd_server.client("cloudtrail", account)
+    deadline = time.monotonic() + 10
+    while True:
+        events = trail.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ConsoleLogin"}]
+        )["Events"]
+        if len(events) >= 2 or time.monotonic() > deadline:
+            return [json.loads(e["CloudTrailEvent"]) for e in events]
+        time.sleep(0.2)
+
+
+def test_sign_ins_are_in_the_audit_trail_and_console_calls_too(
+    page: Any, iamd_server: IamdServer, iam: Any, account: Credentials
+) -> None:
+    make_user(iam, "dora", allow("iam:Get*"))
+    seed = add_mfa(iam, "dora")
+    sign_in(page, account.account_id, "dora", "wrong-password")
+    sign_in(page, account.account_id, "dora")
+    page.get_by_label("MFA code").fill(totp(seed, 1))
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url("**/console")
+    records = _console_logins(iamd_server, account)
+    by_outcome = {r["responseElements"]["ConsoleLogin"]: r for r in records}
+    failure, success = by_outcome["Failure"], by_outcome["Success"]
+    for record in (failure, success):
+        assert record["eventSource"] == "signin.amazonaws.com"
+        assert record["userIdentity"]["arn"] == f"arn:aws:iam::{account.account_id}:user/dora"
+        assert PASSWORD not in json.dumps(record) and "wrong-password" not in json.dumps(record)
+    assert failure["responseElements"] == {"ConsoleLogin": "Failure"}
+    assert failure["errorMessage"] == "Failed authentication"
+    assert success["responseElements"] == {"ConsoleLogin": "Success"}
+    assert success["additionalEventData"]["MFAUsed"] == "Yes"
+    # the dashboard's own call, made with dora's console session
+    trail = iamd_server.client("cloudtrail", account)
+    deadline = time.monotonic() + 10
+    while True:
+        found = trail.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetAccountSummary"}]
+        )["Events"]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    record = json.loads(found[0]["CloudTrailEvent"])
+    assert record["userIdentity"]["arn"] == f"arn:aws:iam::{account.account_id}:user/dora"
+    assert "HeadlessChrome" in record["userAgent"] or "Chrome" in record["userAgent"]

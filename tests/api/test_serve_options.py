@@ -98,9 +98,66 @@ def test_https_with_certfile_and_keyfile(tmp_path: Path) -> None:
             config=Config(retries={"total_max_attempts": 1}),
         )
         assert sts.get_caller_identity()["Account"] == server.root.account_id
+        _console_cookies_are_secure(server, certfile)
     finally:
         server.stop()
         server.close_database()
+
+
+def _console_cookies_are_secure(server: IamdServer, certfile: Path) -> None:
+    """Under TLS the console's cookies carry Secure (and HttpOnly, SameSite)."""
+    import re
+    import ssl
+    import subprocess
+    import sys
+    import urllib.parse
+    import urllib.request
+
+    account = server.root.account_id or ""
+    subprocess.run(
+        [sys.executable, "-m", "iamd.cli.main", "account", "password", account],
+        input="R00t-password-long\n",
+        env=server.env(),
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    context = ssl.create_default_context(cafile=str(certfile))
+    with urllib.request.urlopen(
+        f"{server.endpoint}/console/signin", context=context, timeout=10
+    ) as page:
+        csrf_cookie = page.headers["Set-Cookie"]
+        form_secret = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())
+    assert form_secret is not None
+    assert "Secure" in csrf_cookie and "HttpOnly" in csrf_cookie
+    form = urllib.parse.urlencode(
+        {
+            "csrf": form_secret.group(1),
+            "kind": "root",
+            "account": account,
+            "password": "R00t-password-long",
+            "next": "/console",
+        }
+    ).encode()
+    request = urllib.request.Request(f"{server.endpoint}/console/signin", data=form)
+    request.add_header("Cookie", csrf_cookie.split(";", 1)[0])
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), Stay)
+    try:
+        opener.open(request, timeout=10)
+        raise AssertionError("sign-in should redirect")
+    except urllib.error.HTTPError as moved:
+        with moved:
+            assert moved.code == 303
+            session_cookie = moved.headers["Set-Cookie"]
+    assert session_cookie.startswith("iamd-console=")
+    assert "Secure" in session_cookie and "HttpOnly" in session_cookie
+    assert "SameSite=lax" in session_cookie or "SameSite=Lax" in session_cookie
 
 
 def test_no_upgrade_refuses_an_older_store(tmp_path: Path) -> None:

@@ -121,6 +121,8 @@ def build(facts: Facts) -> list[StoredEvent]:
             ',"errorMessage":',
             _text(facts.error_message or ""),
         )
+    elif facts.error_message is not None:  # a failed ConsoleLogin: a message, no code
+        parts += (',"errorMessage":', _text(facts.error_message))
     parts += (',"requestParameters":', _clean_text(facts.params))
     with_result = facts.with_response and facts.error_code is None
     parts += (',"responseElements":', _clean_text(facts.result if with_result else None))

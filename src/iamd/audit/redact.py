@@ -87,7 +87,7 @@ def _clean(value: Any, hidden: frozenset[str]) -> Any:
                 continue
             name = str(key)
             secret = name in hidden or (name[:1].upper() + name[1:]) in hidden  # REST-JSON
-            out[name[:1].lower() + name[1:]] = HIDDEN if secret else _clean(item, hidden)
+            out[camel(name)] = HIDDEN if secret else _clean(item, hidden)
         return out
     if kind is list or kind is tuple:
         return [_clean(item, hidden) for item in value]
@@ -96,9 +96,16 @@ def _clean(value: Any, hidden: frozenset[str]) -> Any:
     return value
 
 
+# Members CloudTrail writes as they are: the sign-in service's own record
+# (``"responseElements": {"ConsoleLogin": "Success"}``, ``additionalEventData``).
+AS_WRITTEN = frozenset({"ConsoleLogin", "LoginTo", "MobileVersion", "MFAUsed"})
+
+
 def camel(name: str) -> str:
     """CloudTrail's spelling of a member: its first letter lowered (``RoleSessionName`` ->
     ``roleSessionName``, ``SAMLAssertion`` -> ``sAMLAssertion``)."""
+    if name in AS_WRITTEN:
+        return name
     return name[:1].lower() + name[1:]
 
 

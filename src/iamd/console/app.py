@@ -33,13 +33,16 @@ from iamd.sts.keyring import Purpose, keyring_for
 
 # Page modules register their pages on import.
 from iamd.console import (  # noqa: F401  isort: skip
+    federation,
     groups,
     home,
     policies,
     policy_editor,
     providers,
+    saml_signin,
     signin,
     simulator,
+    switch_role,
     trail,
     users,
 )
@@ -67,7 +70,10 @@ class Console:
         self.app = Starlette(routes=routes)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        except Exception:  # Starlette has answered 500 already; it re-raises for the log
+            log.exception("unhandled error in the console")
 
     def now(self) -> dt.datetime:
         return self.runtime.clock.now()
@@ -75,9 +81,11 @@ class Console:
     # -- the session cookie ------------------------------------------------------------
 
     def seal_session(self, session: ConsoleSession) -> str:
+        """The cookie's value. A write transaction: on a new store the ring's first key
+        is made here (rare: only sign-in and switch role set a cookie)."""
         rt = self.runtime
         return rt.database.run(
-            False,
+            True,
             lambda conn: seal(
                 self.ring,
                 conn,

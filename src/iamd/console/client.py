@@ -21,7 +21,7 @@ from starlette.requests import Request
 from iamd.auth.credentials import Authenticated
 from iamd.console.session import Identity
 from iamd.protocol.query_client import query_pairs
-from iamd.server.pipeline import Authenticator, Exchange, Peer, Pipeline
+from iamd.server.pipeline import ANONYMOUS, Authenticator, Exchange, Peer, Pipeline
 
 REGION = "us-east-1"
 
@@ -39,7 +39,7 @@ class Client:
     def call(
         self,
         request: Request,
-        identity: Identity,
+        identity: Identity | None,
         service: str,
         action: str,
         params: dict[str, Any],
@@ -64,10 +64,12 @@ class Client:
             service, action, params, peer_of(request), exchange, self._authenticator(identity)
         )
 
-    def _authenticator(self, identity: Identity) -> Authenticator:
+    def _authenticator(self, identity: Identity | None) -> Authenticator:
         sessions = self.runtime.credentials.sessions
 
         def authenticate(conn: Connection, now: dt.datetime) -> tuple[Authenticated, str, Any]:
+            if identity is None:  # an unsigned operation (AssumeRoleWithSAML)
+                return Authenticated(ANONYMOUS), REGION, None
             found = sessions(conn, identity.key_id, identity.token)
             return found.principal, REGION, None
 

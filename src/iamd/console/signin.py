@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from iamd.console import sign_in_events as events
 from iamd.console.session import (
     CHANGE_PASSWORD,
     MFA,
@@ -29,7 +30,7 @@ from iamd.console.session import (
     new_csrf,
     signed_in,
 )
-from iamd.console.web import Visit, page
+from iamd.console.web import HOME, Visit, page, safe_next
 from iamd.errors import ServiceError
 from iamd.iam import sign_in
 from iamd.iam.sign_in import User
@@ -42,19 +43,11 @@ USER_SECONDS = 12 * 3600
 ROOT_SECONDS = 3600
 WRONG = "Your authentication information is incorrect. Please try again."
 WRONG_CODE = "The MFA code you entered is not valid. Please try again."
-HOME = "/console"
 
 
 def too_many(wait: int) -> str:
     unit = "second" if wait == 1 else "seconds"
     return f"Too many failed sign-in attempts. Wait {wait} {unit}, then try again."
-
-
-def safe_next(target: str) -> str:
-    """Only a page of this console: no other host, no scheme, no backslash tricks."""
-    if target.startswith("/console") and "//" not in target and "\\" not in target:
-        return target
-    return HOME
 
 
 def _claims(
@@ -139,6 +132,15 @@ async def sign_in_post(visit: Visit) -> Response:
         return outcome, mint_identity(visit, conn, outcome.account_id, outcome.user, None)
 
     outcome, identity = await run_in_threadpool(rt.database.run, True, attempt)
+    known = root or outcome.user is not None
+    if not outcome.retry_after and known and not (outcome.ok and outcome.mfa_serials):
+        events.record(
+            visit,
+            success=outcome.ok,
+            account_id=outcome.account_id,
+            user=outcome.user,
+            mfa_used=False,
+        )
     if not outcome.ok:
         if outcome.retry_after:
             error = too_many(outcome.retry_after)
@@ -213,6 +215,10 @@ async def mfa_post(visit: Visit) -> Response:
 
     outcome, identity = await run_in_threadpool(rt.database.run, True, check)
     wait = outcome.retry_after
+    if not wait and outcome.user is not None:
+        events.record(
+            visit, success=outcome.ok, account_id=account_id, user=outcome.user, mfa_used=True
+        )
     if identity is None:
         error = too_many(wait) if wait else WRONG_CODE
         return visit.render(

@@ -35,6 +35,7 @@ MAX_FORM_BYTES = 64 * 1024
 MAX_FIELDS = 400
 
 Handler = Callable[["Visit"], Awaitable[Response]]
+HOME = "/console"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,20 @@ def page(
         return handler
 
     return register
+
+
+def safe_next(target: str) -> str:
+    """Only a page of this console: no other host, no scheme, no backslash tricks."""
+    path = target.split("?", 1)[0]
+    if (
+        (path == HOME or path.startswith(HOME + "/"))
+        and "//" not in target
+        and "\\" not in target
+        and ".." not in path
+        and len(target) <= 2048
+    ):
+        return target
+    return HOME
 
 
 class FormRefused(Exception):

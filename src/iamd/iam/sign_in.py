@@ -50,7 +50,8 @@ _DECOY = hash_password("iamd sign-in decoy password")
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an attempt found. ``ok``: the password was right; ``retry_after``: refused
-    unseen, that many seconds to wait."""
+    unseen, that many seconds to wait. A refusal names the account and user it was for
+    when they exist (for the audit trail; the person is told nothing more)."""
 
     ok: bool
     account_id: str | None = None
@@ -110,7 +111,7 @@ def _check(
     if user_name is None:
         stored = store.root_password_hash(conn, account_id)
         if not verify_password(password, stored or _DECOY) or stored is None:
-            return Outcome(ok=False)
+            return Outcome(ok=False, account_id=account_id)
         store.note_root_sign_in(conn, account_id, now)
         return Outcome(ok=True, account_id=account_id)
     row = naming.find_by_name(conn, naming.USER, account_id, user_name[:MAX_NAME])
@@ -120,7 +121,7 @@ def _check(
     user = user_from_row(row)
     checked = check_sign_in(conn, user, password, now)
     if not checked.ok:
-        return Outcome(ok=False)
+        return Outcome(ok=False, account_id=account_id, user=user)
     serials = tuple(
         d.serial_number for d in mfa_store.devices_of_user(conn, user.user_id) if d.enabled_at
     )
@@ -162,7 +163,7 @@ def attempt_code(
     )
     if not ok or row is None:
         store.record_failure(conn, key, now, now - FORGET_AFTER)
-        return Outcome(ok=False)
+        return Outcome(ok=False, account_id=account_id, user=row)
     store.clear_failures(conn, key)
     return Outcome(
         ok=True,

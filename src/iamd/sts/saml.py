@@ -378,3 +378,24 @@ def assume_role_with_saml(ctx: OperationContext, params: Params) -> Result:
         }
     )
     return result
+
+
+def offered_roles(encoded: str) -> list[tuple[str, str]]:
+    """The (role ARN, provider ARN) pairs a SAMLResponse's Role attribute offers, read
+    WITHOUT checking its signature: for a console's role picker only. Choosing a role
+    calls AssumeRoleWithSAML, which verifies everything. An unreadable response offers
+    nothing."""
+    try:
+        assertion = saml_assertions.read_unverified(encoded)
+    except saml_assertions.InvalidAssertion:
+        return []
+    found: list[tuple[str, str]] = []
+    for value in assertion.values(ROLE)[:100]:
+        parts = [part.strip() for part in value.split(",")]
+        if len(parts) != 2:
+            continue
+        role = next((p for p in parts if ":role/" in p), None)
+        provider = next((p for p in parts if ":saml-provider/" in p), None)
+        if role and provider and (role, provider) not in found:
+            found.append((role, provider))
+    return found

@@ -251,3 +251,14 @@ def verify_response(encoded: str, certificates: Sequence[x509.Certificate]) -> A
         raise InvalidAssertion(MALFORMED) from None
     assertion = _structure(root)
     return _read(_trusted_assertion(data, root, assertion, certificates))
+
+
+def read_unverified(encoded: str) -> Assertion:
+    """The assertion of a SAMLResponse with its structure checked but NOT its signature
+    (``verify_response`` is the check): only for showing what it offers."""
+    data = decode(encoded)
+    try:
+        root = parse_xml(data)
+    except XmlRejected:
+        raise InvalidAssertion(MALFORMED) from None
+    return _read(_structure(root))
