@@ -379,9 +379,10 @@ def aws(iamd_server: IamdServer, account: Credentials) -> Callable[..., CliResul
 # -- the console's browser (tests/api/browser.py) -------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium under Playwright, for the whole session."""
+    """Debian's Chromium under Playwright, for one test module: Playwright's sync API runs
+    an event loop on the main thread while it is open, and later tests call asyncio.run."""
     from . import browser
 
     if not browser.CHROMIUM.exists():
