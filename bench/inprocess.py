@@ -7,7 +7,14 @@ with botocore's ``SigV4Auth`` handed to the app as ASGI scopes. Each call is tim
 ``time.process_time`` over ``--count`` requests, repeated; ``--profile CALL`` prints the
 cProfile of that call instead, ``--statements`` counts SQL statements per request.
 
+``--audit-ab`` measures the audit trail's cost: in one process, each repeat times a
+call with the trail off (no recorder) and then on, the queue that is left stored at the
+end of the "on" run counted in it; it prints the best of each and their difference (a
+shared machine's slow spells then land on both sides alike), and the wall time of the
+batches the event loop stored (while it answered nothing).
+
     python bench/inprocess.py [--count 2000] [--repeats 5] [--calls GetRole,CreateRole]
+    python bench/inprocess.py --audit-ab --count 2000 --repeats 7
 """
 
 from __future__ import annotations
@@ -148,6 +155,36 @@ def timed(driver: Driver, batch: list[Scope]) -> float:
     return (time.process_time() - start) / len(batch)
 
 
+def timed_ab(
+    app: Any, driver: Driver, off: list[Scope], on: list[Scope], stalls: list[float]
+) -> tuple[float, float]:
+    """CPU per request of ``off`` with the trail off, then of ``on`` with it on (the
+    queue left at the end stored, and counted); the wall time of each batch the event
+    loop stored (the time it answered nothing) is added to ``stalls``."""
+    runtime = app.runtime
+    recorder = runtime.recorder
+    runtime.recorder = None
+    try:
+        cost_off = timed(driver, off)
+    finally:
+        runtime.recorder = recorder
+    flush = recorder.flush
+
+    def timed_flush() -> None:
+        began = time.perf_counter()
+        flush()
+        stalls.append(time.perf_counter() - began)
+
+    recorder.flush = timed_flush
+    try:
+        start = time.process_time()
+        timed(driver, on)
+        flush()
+        return cost_off, (time.process_time() - start) / len(on)
+    finally:
+        del recorder.flush
+
+
 def count_statements(app: Any, run: Callable[[], None]) -> int:
     """SQL statements run through SQLAlchemy and through store.sql's Query, BEGIN and
     COMMIT not included."""
@@ -185,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="CALL", help="print cProfile of CALL instead")
     parser.add_argument("--sort", default="cumulative", help="cProfile order (tottime...)")
     parser.add_argument("--statements", action="store_true", help="SQL statements per call")
+    parser.add_argument("--audit-ab", action="store_true", help="trail off and on, interleaved")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="iamd-inprocess-") as tmp:
         os.environ.update(
@@ -202,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare_store(settings)
         app = build_app(open_runtime(settings))
         driver = Driver(app)
+        if args.audit_ab and app.runtime.recorder is None:
+            parser.error("--audit-ab needs the trail (IAMD_AUDIT on)")
         fx = seed(driver, args.roles)
         calls = [c for c in args.calls.split(",") if c]
         if args.profile:
@@ -214,12 +254,30 @@ def main(argv: list[str] | None = None) -> int:
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
             return 0
         for name in calls:
-            batch = list(scopes(name, fx, args.count * (args.repeats + 1)))
+            rounds = 2 * args.repeats + 1 if args.audit_ab else args.repeats + 1
+            batch = list(scopes(name, fx, args.count * rounds))
             if args.statements:
                 n = count_statements(app, functools.partial(timed, driver, batch[:1]))
                 print(f"{name:<20} {n} statements")
                 continue
             timed(driver, batch[: args.count])  # warm
+            if args.audit_ab:
+                n = args.count
+                halves = [batch[i * n : (i + 1) * n] for i in range(1, rounds)]
+                stalls: list[float] = []
+                pairs = [
+                    timed_ab(app, driver, halves[i], halves[i + 1], stalls)
+                    for i in range(0, len(halves), 2)
+                ]
+                off, on = min(p[0] for p in pairs), min(p[1] for p in pairs)
+                stalls.sort()
+                print(
+                    f"{name:<20} off {off * 1e6:5.0f} us  on {on * 1e6:5.0f} us  "
+                    f"added {(on - off) * 1e6:4.0f} us ({(on - off) / off:+.0%}) CPU/request; "
+                    f"{len(stalls)} batches stored by the loop, wall p50 "
+                    f"{stalls[len(stalls) // 2] * 1e3:.1f} ms, max {stalls[-1] * 1e3:.1f} ms"
+                )
+                continue
             costs = [
                 timed(driver, batch[i * args.count : (i + 1) * args.count])
                 for i in range(1, args.repeats + 1)

@@ -228,3 +228,64 @@ def test_an_event_the_database_refuses_is_dropped_alone(
         assert sorted(f.event.event_name for f in found) == ["GetUser", "ListUsers"]
     finally:
         recorder.close()
+
+
+def test_times_are_kept_to_the_microsecond_and_bound_lookups_exactly(db: Database) -> None:
+    """SQLite's rows are written on the driver, the time as text: it must read back, and
+    compare with a lookup's bounds, as the column's own type writes them."""
+    at = dt.datetime(2026, 12, 4, 5, 9, 19, 123456, tzinfo=dt.UTC)
+    db.run(True, lambda conn: audit_events.append(conn, [event(1, event_time=at)]))
+    db.run(
+        True,
+        lambda conn: audit_events.append(
+            conn, [event(2, event_time=at + dt.timedelta(microseconds=1))]
+        ),
+    )
+    (first,) = db.run(False, lambda conn: audit_events.lookup(conn, None, end=at))
+    assert first.event.event_time == at and first.event.read_only is True
+    assert lookup(db, start=at) == [2, 1]
+    assert lookup(db, start=at + dt.timedelta(microseconds=1)) == [2]
+    assert lookup(db, end=at - dt.timedelta(microseconds=1)) == []
+
+
+def test_an_event_that_cannot_be_built_is_logged_and_the_others_stored(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise ValueError("no text")
+
+    recorder = Recorder(db, interval=60)
+    try:
+        recorder.submit(_facts(1, params={"UserName": Unprintable()}))  # does not raise
+        recorder.submit(_facts(2))
+        recorder.flush()
+    finally:
+        recorder.close()
+    found = db.run(False, lambda conn: audit_events.lookup(conn, None))
+    assert [json.loads(f.event.record)["requestID"] for f in found] == ["r2"]
+    assert "could not build the audit event of r1" in caplog.text
+
+
+def test_after_a_batch_the_log_is_checkpointed_off_the_loop(db: Database) -> None:
+    """On SQLite a batch's pages reach the database file itself by a checkpoint in the
+    loop's executor, not when a commit on the loop finds the log long."""
+    import asyncio
+
+    database_file = Path(db.engine.url.database or "") if db.is_sqlite else None
+    size = database_file.stat().st_size if database_file else 0
+    recorder = Recorder(db, interval=0.01)
+
+    async def scenario() -> None:
+        for n in range(200):
+            recorder.submit(_facts(n, params={"UserName": "u" * 200}))
+        await asyncio.sleep(0.3)
+
+    try:
+        asyncio.run(scenario())  # which waits for the executor's threads
+        assert len(recorder._queue) == 0
+    finally:
+        recorder.close()
+    assert len(db.run(False, lambda conn: audit_events.lookup(conn, None, limit=500))) == 200
+    if database_file is not None:
+        assert database_file.stat().st_size > size

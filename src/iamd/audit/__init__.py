@@ -6,8 +6,8 @@
         ──> event.build: the CloudTrail record (identity.user_identity, redact.clean)
         ──> recorder.Recorder
               a committed write: appended in the write's own transaction (``in_transaction``)
-              anything else: queued, appended in batches by a background thread
-              (``submit``), and every event to the JSON-lines sink when one is set
+              anything else: built, queued and appended in batches by the event
+              loop (``submit``); every event to the JSON-lines sink when one is set
         ──> store/audit_events ──> LookupEvents (cloudtrail), ``iamd audit``, access advisor
 
 Nothing secret reaches a record: ``redact`` removes every member botocore's models mark

@@ -2,12 +2,19 @@
 
 A committed write's event is appended in the write's own transaction, so the two commit
 or vanish together (``in_transaction``). Every other event (reads, refusals, failed
-authentication) is queued (``submit``) and stored in batches: ``INTERVAL`` after the first
-event of a batch, or as soon as ``BATCH`` are waiting, by a callback on the server's event
-loop, the thread that serves requests. Not a thread of its own: under CPython's GIL a
-second busy thread makes the event loop wait for it after every I/O wait, which cost more
-requests per second than the work itself. A read pays for building its record, in one
-batch of many, not for a write transaction of its own.
+authentication) is built when it is submitted (``submit``), while what it is built from
+is at hand, queued, and stored in batches: ``INTERVAL`` after the first event of a batch,
+or as soon as ``BATCH`` are waiting, by a callback on the server's event loop, the thread
+that serves requests. Not a thread of its own: under CPython's GIL a second busy thread
+makes the event loop wait for it after every I/O wait, which cost more requests per
+second than the work itself. A read pays for building its record and for its row in one
+batch of many, not for a write transaction of its own. Queued records are plain text in
+a tuple: the request's objects are let go at once, not carried through the garbage
+collector's generations until their batch is stored.
+
+On SQLite the write-ahead log is checkpointed after each batch in a thread of the loop's
+executor (the copy runs in SQLite, without the GIL), so that no commit on the loop ever
+reaches the log's size at which SQLite checkpoints it there, fsyncs included.
 
 ``close`` (server shutdown) drains the queue; only a process killed outright can lose
 queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
@@ -62,7 +69,7 @@ class Recorder:
         self.retention_days = retention_days
         self.interval = interval
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
-        self._queue: deque[Facts] = deque()
+        self._queue: deque[StoredEvent] = deque()
         self._scheduled: asyncio.Handle | None = None  # the batch's flush, once asked for
         self._soon = False  # the flush asked for is the immediate one
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,6 +77,15 @@ class Recorder:
         self._sink_lock = threading.Lock()
         self._sink = _open_sink(log_path) if log_path else None
         self._last_retention: dt.datetime | None = None
+        # A SQLite file has a write-ahead log to checkpoint; an in-memory database is one
+        # connection shared by every thread, which a thread's checkpoint must not touch.
+        self._checkpoints = database.is_sqlite and database.engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        )
+        self._checkpoint_done = threading.Event()  # clear while one runs in the executor
+        self._checkpoint_done.set()
         self.dropped = 0
 
     # -- the request path -------------------------------------------------------------
@@ -85,8 +101,9 @@ class Recorder:
         self._write_sink(rows)
 
     def submit(self, facts: Facts) -> None:
-        """Queue ``facts`` to be built and stored with the rest of its batch; a read that
-        succeeded is dropped when reads are not recorded."""
+        """Build ``facts``' record now, while what it is built from is at hand, and queue
+        it to be stored with the rest of its batch; a read that succeeded is dropped when
+        reads are not recorded. Never raises: a request's answer does not depend on it."""
         if not self.reads and facts.read_only and facts.error_code is None:
             return
         if len(self._queue) >= MAX_QUEUED:
@@ -95,7 +112,11 @@ class Recorder:
             if self.dropped % 10_000 == 1:
                 log.error("audit queue full: %d events dropped so far", self.dropped)
             return
-        self._queue.append(facts)
+        try:
+            self._queue.extend(build(facts))
+        except Exception:  # a record that cannot be built must not fail the request
+            log.exception("could not build the audit event of %s", facts.request_id)
+            return
         self._schedule()
 
     def _schedule(self) -> None:
@@ -115,28 +136,46 @@ class Recorder:
     def _flush_on_loop(self) -> None:
         self._scheduled, self._soon = None, False
         self.flush()
+        self._checkpoint()
         self._apply_retention()
+
+    def _checkpoint(self) -> None:
+        """On SQLite, copy the write-ahead log into the database file from a thread of the
+        loop's executor after each batch, so that the log never grows to the size at which
+        a commit does it itself (1,000 pages): a batch's commit would then hold the event
+        loop for the copy and its fsyncs, tens of milliseconds. The thread spends that
+        time in SQLite, without the GIL."""
+        if not self._checkpoints or not self._checkpoint_done.is_set():
+            return
+        self._checkpoint_done.clear()
+        try:
+            asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
+        except RuntimeError:  # the loop's executor is shut down: the loop is ending
+            self._checkpoint_done.set()
+
+    def _checkpoint_now(self) -> None:
+        try:
+            self.database.run(False, audit_events.checkpoint)
+        except (SQLAlchemyError, StoreError):
+            log.exception("could not checkpoint the database's write-ahead log")
+        finally:
+            self._checkpoint_done.set()
 
     # -- storing ----------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Build and store every queued event now."""
+        """Store every queued event now."""
         with self._lock:
             while self._queue:
-                facts: list[Facts] = []
-                while self._queue and len(facts) < BATCH:
-                    facts.append(self._queue.popleft())
                 rows: list[StoredEvent] = []
-                for one in facts:
-                    try:
-                        rows.extend(build(one))
-                    except Exception:  # a record that cannot be built must not stop the rest
-                        log.exception("could not build the audit event of %s", one.request_id)
+                while self._queue and len(rows) < BATCH:
+                    rows.append(self._queue.popleft())
+                batch = rows
                 try:
                     self.database.run(True, functools.partial(_append, rows))
                 except (OperationalError, StoreError):  # the database is away or busy
                     log.exception("could not store %d audit events; will try again", len(rows))
-                    self._queue.extendleft(reversed(facts))
+                    self._queue.extendleft(reversed(batch))
                     break
                 except SQLAlchemyError:  # one of them is refused: store the others
                     log.exception("a batch of audit events was refused; storing one by one")
@@ -144,7 +183,7 @@ class Recorder:
                         rows = self._one_by_one(rows)
                     except (OperationalError, StoreError):
                         log.exception("could not store audit events; will try again")
-                        self._queue.extendleft(reversed(facts))
+                        self._queue.extendleft(reversed(batch))
                         break
                 self._write_sink(rows)
             metrics.AUDIT_QUEUED.set(len(self._queue))
@@ -205,6 +244,7 @@ class Recorder:
             self._scheduled.cancel()
             self._scheduled, self._soon = None, False
         self.flush()
+        self._checkpoint_done.wait(timeout=10)  # not under a database being closed
         if self._sink is not None:
             os.close(self._sink)
             self._sink = None

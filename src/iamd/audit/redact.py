@@ -70,27 +70,42 @@ def secret_members() -> frozenset[str]:
 
 def clean(value: Any, secrets: frozenset[str] | None = None) -> Any:
     """``value`` with CloudTrail's key spelling and no secret in it."""
-    return _clean(value, secret_members() if secrets is None else secrets)
+    hidden = secret_members() if secrets is None else secrets
+    keys = _KEYS.get(hidden)
+    if keys is None or len(keys) > _MAX_KEYS:
+        keys = _KEYS[hidden] = {}
+    return _clean(value, hidden, keys)
 
 
 _SCALARS = (str, int, float, bool)
+# Per set of secret names: member name -> (CloudTrail's spelling, hidden?). Members are
+# the models' names, but a map's keys come from clients: the table is bounded.
+_KEYS: dict[frozenset[str], dict[str, tuple[str, bool]]] = {}
+_MAX_KEYS = 4096
 
 
-def _clean(value: Any, hidden: frozenset[str]) -> Any:
+def _clean(value: Any, hidden: frozenset[str], keys: dict[str, tuple[str, bool]]) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
     if kind is dict or isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if item is None or isinstance(item, (bytes, bytearray)):
+            scalar = type(item) in _SCALARS  # most leaves: no call for them
+            if not scalar and (item is None or isinstance(item, (bytes, bytearray))):
                 continue
-            name = str(key)
-            secret = name in hidden or (name[:1].upper() + name[1:]) in hidden  # REST-JSON
-            out[camel(name)] = HIDDEN if secret else _clean(item, hidden)
+            known = keys.get(key) if type(key) is str else None
+            if known is None:
+                name = str(key)
+                secret = name in hidden or (name[:1].upper() + name[1:]) in hidden  # REST-JSON
+                known = (camel(name), secret)
+                if len(keys) < _MAX_KEYS:
+                    keys[name] = known
+            spelled, secret = known
+            out[spelled] = HIDDEN if secret else item if scalar else _clean(item, hidden, keys)
         return out
     if kind is list or kind is tuple:
-        return [_clean(item, hidden) for item in value]
+        return [i if type(i) in _SCALARS else _clean(i, hidden, keys) for i in value]
     if isinstance(value, dt.datetime):
         return trail_time(value)
     return value

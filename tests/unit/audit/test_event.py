@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 
+import pytest
+
+from iamd.audit import event, redact
 from iamd.audit.event import Facts, build
 from iamd.model.caller import Caller, CallerKind, Session
 
@@ -128,3 +132,103 @@ def test_text_that_needs_escaping_stays_valid_json() -> None:
     assert record["userAgent"] == 'agent "quoted" \u2603 \x00'
     assert record["requestID"] == 'r"\\\n'
     assert record["requestParameters"] == {"roleName": 'a"b'}
+
+
+def test_event_ids_are_distinct_version_7_uuids_in_time_order() -> None:
+    rows = [
+        row
+        for n in range(2000)
+        for row in build(Facts(request_id=f"r{n}", time=NOW, service="iam", action="GetRole"))
+    ]
+    ids = [uuid.UUID(row.event_id) for row in rows]
+    assert len(set(ids)) == len(ids)
+    assert {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+    millis = [i.int >> 80 for i in ids]
+    assert millis == sorted(millis)  # the time in ms leads: new ids sort last
+    assert abs(millis[-1] - time.time() * 1000) < 60_000
+
+
+def test_records_are_compact_json_whatever_the_values() -> None:
+    params = {
+        "Text": 'caf\u00e9 \u2028 "q" \\ \x01',
+        "Number": 1.5,
+        "Whole": 7,
+        "Flag": True,
+        "Items": [{"Key": "k", "Value": None}, "x", 3],
+        "When": dt.datetime(2026, 3, 13, 21, 55, 9, tzinfo=dt.UTC),
+        "Odd": dt.date(2026, 1, 2),
+        "Empty": {},
+    }
+    (row,) = build(Facts(request_id="r", time=NOW, service="iam", action="GetRole", params=params))
+    cleaned = redact.clean(params)
+    expected = json.dumps(cleaned, separators=(",", ":"), default=str)
+    assert f'"requestParameters":{expected},' in row.record
+    assert json.loads(row.record)["requestParameters"]["when"] == "Mar 13, 2026 9:55:09 PM"
+
+
+def test_a_record_is_exactly_the_text_it_always_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record's text, byte for byte, as the first implementation wrote it: faster ways
+    of building it must not change a character (LookupEvents, ``iamd audit`` and the
+    JSON-lines file all hand it out as it is)."""
+    ids = iter(range(10))
+    monkeypatch.setattr(event, "_uuid", lambda: f"00000000-0000-7000-8000-{next(ids):012d}")
+    session = Caller(
+        kind=CallerKind.ROLE_SESSION,
+        account_id="111111111111",
+        arn="arn:aws:sts::111111111111:assumed-role/app/s1",
+        user_id="AROA:s1",
+        access_key_id="ASIA",
+        name="app",
+        entity_id="AROA",
+        role_arn="arn:aws:iam::111111111111:role/app",
+        session_name="s1",
+        session=Session(issued_at=NOW, expires_at=NOW, source_identity="bob"),
+        mfa=True,
+    )
+    (row,) = build(
+        Facts(
+            request_id="r4",
+            time=NOW,
+            service="iam",
+            action="CreateRole",
+            caller=session,
+            params={
+                "RoleName": "n",
+                "AssumeRolePolicyDocument": '{"a": 1}',
+                "Tags": [{"Key": "k", "Value": "v"}],
+                "Bin": b"x",
+                "Nothing": None,
+                "Secret": {"Password": "p"},
+            },
+            result={
+                "Role": {
+                    "RoleName": "n",
+                    "CreateDate": NOW,
+                    "List": [1, 2.5, True, None, NOW, {"SessionToken": "t"}],
+                }
+            },
+            with_response=True,
+            read_only=False,
+            target_arn="arn:aws:iam::111111111111:role/n",
+            additional={"X": 1},
+        )
+    )
+    assert row.record == (
+        '{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROA:'
+        's1","arn":"arn:aws:sts::111111111111:assumed-role/app/s1","accountId":"111111111'
+        '111","accessKeyId":"ASIA","sessionContext":{"sessionIssuer":{"type":"Role","prin'
+        'cipalId":"AROA","arn":"arn:aws:iam::111111111111:role/app","accountId":"11111111'
+        '1111","userName":"app"},"webIdFederationData":{},"attributes":{"creationDate":"2'
+        '026-12-04T05:09:19Z","mfaAuthenticated":"true"},"sourceIdentity":"bob"}},"eventT'
+        'ime":"2026-12-04T05:09:19Z","eventSource":"iam.amazonaws.com","eventName":"Creat'
+        'eRole","awsRegion":"us-east-1","sourceIPAddress":"","userAgent":"","requestParam'
+        'eters":{"roleName":"n","assumeRolePolicyDocument":"{\\"a\\": 1}","tags":[{"key":"k'
+        '","value":"v"}],"secret":{"password":"HIDDEN_DUE_TO_SECURITY_REASONS"}},"respons'
+        'eElements":{"role":{"roleName":"n","createDate":"Dec 4, 2026 5:09:19 AM","list":'
+        '[1,2.5,true,null,"Dec 4, 2026 5:09:19 AM",{"sessionToken":"HIDDEN_DUE_TO_SECURIT'
+        'Y_REASONS"}]}},"additionalEventData":{"x":1},"requestID":"r4","readOnly":false,"'
+        'resources":[{"ARN":"arn:aws:iam::111111111111:role/n","accountId":"111111111111"'
+        ',"type":"AWS::IAM::Role"}],"eventType":"AwsApiCall","managementEvent":true,"even'
+        'tCategory":"Management","eventID":"00000000-0000-7000-8000-000000000000","recipi'
+        'entAccountId":"111111111111"}'
+    )
