@@ -57,13 +57,19 @@ def test_a_wrong_code_or_password_is_refused_and_failures_are_slowed(
     page.get_by_role("button", name="Submit").click()
     assert "The MFA code you entered is not valid" in page.locator("#error").inner_text()
 
-    for _ in range(2):  # with the wrong code, three failures in a row
+    # Six failures in a row (the wrong code was the first): from the third on, each next
+    # attempt must wait twice as long (1, 2, 4 s), and one made sooner is refused unseen.
+    failures = 1
+    while failures < 6:
         sign_in(page, account.account_id, "bob", "not-the-password")
-        assert page.locator("#error").inner_text() == (
-            "Your authentication information is incorrect. Please try again."
-        )
-    sign_in(page, account.account_id, "bob")  # the right password, but too soon
-    assert "Too many failed sign-in attempts" in page.locator("#error").inner_text()
+        said = page.locator("#error").inner_text()
+        if said.startswith("Too many failed sign-in attempts. Wait "):
+            time.sleep(int(said.split("Wait ")[1].split()[0]) + 0.2)
+            continue
+        assert said == "Your authentication information is incorrect. Please try again."
+        failures += 1
+    sign_in(page, account.account_id, "bob")  # the right password, within the next 8 s
+    assert page.locator("#error").inner_text().startswith("Too many failed sign-in attempts.")
     # an unknown user gets the same words as a wrong password
     sign_in(page, account.account_id, "nobody")
     assert page.locator("#error").inner_text() == (

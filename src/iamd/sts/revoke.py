@@ -50,6 +50,11 @@ def revocation_policy(before: dt.datetime) -> str:
     )
 
 
+def revocation_moment(now: dt.datetime) -> dt.datetime:
+    """The cut-off for a revocation asked for at ``now``: the next whole second."""
+    return now.replace(microsecond=0) + dt.timedelta(seconds=1)
+
+
 def revoke_sessions(
     conn: Connection, account_id: str, role_name: str, now: dt.datetime
 ) -> dt.datetime:
@@ -57,7 +62,7 @@ def revoke_sessions(
     role = role_store.get_by_name(conn, account_id, role_name)
     if role is None:
         raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
-    before = now.replace(microsecond=0) + dt.timedelta(seconds=1)
+    before = revocation_moment(now)
     touch_account(conn, account_id)
     policy_store.put_inline(conn, "role", role.role_id, POLICY_NAME, revocation_policy(before))
     role_store.update_role(conn, role.role_id, sessions_revoked_before=before)
