@@ -32,8 +32,24 @@ from iamd.server.pipeline import Pipeline
 from iamd.sts.keyring import Purpose, keyring_for
 
 # Page modules register their pages on import.
-from iamd.console import federation, home, saml_signin, signin, switch_role  # noqa: F401  isort: skip
-from iamd.console import role_detail, role_edit, roles, service_linked  # noqa: F401  isort: skip
+from iamd.console import (  # noqa: F401  isort: skip
+    federation,
+    groups,
+    home,
+    policies,
+    policy_editor,
+    providers,
+    role_detail,
+    role_edit,
+    roles,
+    saml_signin,
+    service_linked,
+    signin,
+    simulator,
+    switch_role,
+    trail,
+    users,
+)
 
 log = logging.getLogger("iamd.console")
 HERE = Path(__file__).resolve().parent

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from iamd.auth.credentials import Authenticated
 from iamd.console.session import Identity
 from iamd.protocol.query_client import query_pairs
-from iamd.server.pipeline import ANONYMOUS, Exchange, Peer, Pipeline
+from iamd.server.pipeline import ANONYMOUS, Authenticator, Exchange, Peer, Pipeline
 
 REGION = "us-east-1"
 
@@ -46,6 +46,25 @@ class Client:
     ) -> Any:
         pairs = query_pairs(self.runtime.services[service], action, params)
         exchange = Exchange(str(uuid.uuid4()), service=service, action=action)
+        return self.pipeline.call(
+            service, pairs, peer_of(request), exchange, self._authenticator(identity)
+        )
+
+    def call_json(
+        self,
+        request: Request,
+        identity: Identity,
+        service: str,
+        action: str,
+        params: dict[str, Any],
+    ) -> Any:
+        """A JSON-protocol operation (``cloudtrail``); ``params`` are JSON values."""
+        exchange = Exchange(str(uuid.uuid4()), service=service, action=action)
+        return self.pipeline.call_json(
+            service, action, params, peer_of(request), exchange, self._authenticator(identity)
+        )
+
+    def _authenticator(self, identity: Identity | None) -> Authenticator:
         sessions = self.runtime.credentials.sessions
 
         def authenticate(conn: Connection, now: dt.datetime) -> tuple[Authenticated, str, Any]:
@@ -54,4 +73,4 @@ class Client:
             found = sessions(conn, identity.key_id, identity.token)
             return found.principal, REGION, None
 
-        return self.pipeline.call(service, pairs, peer_of(request), exchange, authenticate)
+        return authenticate

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from iamd.console.session import SIGNED_IN, ConsoleSession
+from iamd.model import json_text
 
 if TYPE_CHECKING:
     from iamd.console.app import Console
@@ -118,19 +119,7 @@ class Visit:
         """The POSTed form, checked to come from this console."""
         if self._form is not None:
             return self._form
-        origin = self.request.headers.get("origin")
-        if origin is not None and origin != "null":
-            host = self.request.headers.get("host", "")
-            if urllib.parse.urlsplit(origin).netloc != host:
-                raise FormRefused("The form was sent from another site.")
-        declared = self.request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-            raise FormRefused("The form is too large.")
-        body = b""
-        async for chunk in self.request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                raise FormRefused("The form is too large.")
+        body = await self._own_body()
         try:
             pairs = urllib.parse.parse_qsl(
                 body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS
@@ -145,11 +134,42 @@ class Visit:
             if self.session is not None
             else self.request.cookies.get(CSRF_COOKIE, "")
         )
-        sent = form.get("csrf", [""])[0]
-        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-            raise FormRefused("The form has expired; reload the page and try again.")
+        self._check_csrf(expected, form.get("csrf", [""])[0])
         self._form = form
         return form
+
+    async def json_body(self) -> Any:
+        """A JSON request from this console's own script: same origin, the session's CSRF
+        secret in the ``X-CSRF-Token`` header, at most ``MAX_FORM_BYTES``."""
+        body = await self._own_body()
+        expected = self.session.csrf if self.session is not None else ""
+        self._check_csrf(expected, self.request.headers.get("x-csrf-token", ""))
+        try:
+            return json_text.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise FormRefused("The request could not be read.") from None
+
+    async def _own_body(self) -> bytes:
+        """The request's body, refused if another site sent it or it is too large."""
+        origin = self.request.headers.get("origin")
+        if origin is not None and origin != "null":
+            host = self.request.headers.get("host", "")
+            if urllib.parse.urlsplit(origin).netloc != host:
+                raise FormRefused("The form was sent from another site.")
+        declared = self.request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+            raise FormRefused("The form is too large.")
+        body = b""
+        async for chunk in self.request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise FormRefused("The form is too large.")
+        return body
+
+    @staticmethod
+    def _check_csrf(expected: str, sent: str) -> None:
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise FormRefused("The form has expired; reload the page and try again.")
 
     async def field(self, name: str, default: str = "") -> str:
         values = (await self.form()).get(name)
@@ -172,6 +192,13 @@ class Visit:
         """Run ``action`` as the signed-in person; raises the operation's ServiceError."""
         assert self.session is not None and self.session.identity is not None
         return self.console.client.call(
+            self.request, self.session.identity, service, action, params or {}
+        )
+
+    def call_json(self, service: str, action: str, params: dict[str, Any] | None = None) -> Any:
+        """Run a JSON-protocol ``action`` (CloudTrail's) as the signed-in person."""
+        assert self.session is not None and self.session.identity is not None
+        return self.console.client.call_json(
             self.request, self.session.identity, service, action, params or {}
         )
 

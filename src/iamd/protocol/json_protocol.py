@@ -85,6 +85,11 @@ def service_for_target(target: str) -> JsonService | None:
     return _services().get(target.rpartition(".")[0])
 
 
+def service_named(name: str) -> JsonService | None:
+    """The JSON service iamd serves under botocore's ``name`` (``cloudtrail``), or None."""
+    return next((s for s in _services().values() if s.name == name), None)
+
+
 def render_error(error: ServiceError, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
     """(HTTP status, headers, body) of a JSON-protocol error."""
     code = JSON_ERROR_CODES.get(error.code, error.code)

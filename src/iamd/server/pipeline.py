@@ -4,6 +4,8 @@ A Query request (IAM, STS) is shown; a JSON-protocol one (``handle_json``: Cloud
 LookupEvents, by ``X-Amz-Target``) and a REST-JSON one (``rest_pipeline``: Roles Anywhere)
 differ only in how the operation and its parameters are read and the result written: all
 of them run the operation through ``execute``, and every one leaves an audit event.
+``call`` and ``call_json`` take the same two ways in for a client in this process (the
+web console), which authenticates its caller itself and gets the handler's result back.
 
 ::
 
@@ -32,6 +34,7 @@ microseconds of CPU and short database calls, and a thread hop would cost as muc
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -143,6 +146,45 @@ class Pipeline:
             peer,
             exchange,
         )
+
+    def call_json(
+        self,
+        service: str,
+        action: str,
+        params: Mapping[str, Any],
+        peer: Peer,
+        exchange: Exchange,
+        authenticate: Authenticator,
+    ) -> operations.Result:
+        """A JSON-protocol operation (CloudTrail's LookupEvents) called in process like
+        ``call``: ``params`` (JSON values: timestamps as epoch seconds) become the body an
+        SDK would send, read and validated by the service's model as that body would be."""
+        exchange.service = service
+        exchange.action = action
+        http = HttpRequest("POST", "/", "", (), json.dumps(params).encode("utf-8"))
+        return self._audited(
+            lambda h, a, peer, ex, seen: self._call_json(h, a, peer, ex, seen, authenticate),
+            http,
+            action,
+            peer,
+            exchange,
+        )
+
+    def _call_json(
+        self,
+        http: HttpRequest,
+        action: str,
+        peer: Peer,
+        exchange: Exchange,
+        seen: Seen | None,
+        authenticate: Authenticator,
+    ) -> operations.Result:
+        model = json_protocol.service_named(exchange.service)
+        op = operations.lookup(exchange.service, action)
+        if model is None or op is None or action not in model.operation_names:
+            raise json_protocol.UnknownOperation()
+        params = model.parse(action, http.body)
+        return self.execute(http, True, op, params, peer, exchange, seen, authenticate)
 
     def _call(
         self,
