@@ -10,10 +10,12 @@ IdP's own POST is cross-site by design; the picker's form is CSRF-checked like a
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from starlette.responses import Response
 
 from iamd.console.session import Identity, signed_in
-from iamd.console.web import MAX_FORM_BYTES, Visit, page
+from iamd.console.web import MAX_FORM_BYTES, Visit, page, read_capped
 from iamd.errors import ServiceError
 from iamd.sts.saml import offered_roles
 from iamd.sts.sessions import epoch
@@ -21,13 +23,9 @@ from iamd.sts.sessions import epoch
 
 async def _saml_form(visit: Visit) -> dict[str, str]:
     """The IdP's form: read without the CSRF check (it comes from the IdP's page)."""
-    body = b""
-    async for chunk in visit.request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES * 4:
-            return {}
-    from urllib.parse import parse_qsl
-
+    body = await read_capped(visit.request, MAX_FORM_BYTES * 4)
+    if body is None:
+        return {}
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
     except (UnicodeDecodeError, ValueError):

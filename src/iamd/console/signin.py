@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
@@ -169,8 +170,6 @@ async def sign_in_post(visit: Visit) -> Response:
 
 
 def _next_query(target: str) -> str:
-    from urllib.parse import urlencode
-
     return urlencode({"next": target})
 
 

@@ -75,6 +75,19 @@ def safe_next(target: str) -> str:
     return HOME
 
 
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 class FormRefused(Exception):
     """A POST that did not come from this console's own form (CSRF), or is too large."""
 
@@ -156,14 +169,9 @@ class Visit:
             host = self.request.headers.get("host", "")
             if urllib.parse.urlsplit(origin).netloc != host:
                 raise FormRefused("The form was sent from another site.")
-        declared = self.request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        body = await read_capped(self.request, MAX_FORM_BYTES)
+        if body is None:
             raise FormRefused("The form is too large.")
-        body = b""
-        async for chunk in self.request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                raise FormRefused("The form is too large.")
         return body
 
     @staticmethod
