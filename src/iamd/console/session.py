@@ -60,11 +60,18 @@ class ConsoleSession:
     # MFA stage: whose code is awaited, and until when
     pending_user: tuple[str, str, str] | None = None  # (account id, user id, user name)
     pending_until: int = 0
-    # switch role
+    # switch role: the identity to go back to, and the recent roles (the current first)
     original: Identity | None = None
-    display: str = ""
-    colour: str = ""
     history: tuple[RecentRole, ...] = ()
+
+    @property
+    def display(self) -> str:
+        """The switched-to role's display name ("" when acting as oneself)."""
+        return self.history[0].display if self.original is not None and self.history else ""
+
+    @property
+    def colour(self) -> str:
+        return self.history[0].colour if self.original is not None and self.history else ""
 
     @property
     def expires(self) -> int:
@@ -82,8 +89,6 @@ class ConsoleSession:
             out["pu"] = self.pending_until
         if self.original is not None:
             out["o"] = self.original.payload()
-            out["d"] = self.display
-            out["co"] = self.colour
         if self.history:
             out["h"] = [[r.account, r.role, r.display, r.colour] for r in self.history]
         return out
@@ -98,8 +103,6 @@ class ConsoleSession:
             pending_user=(str(pending[0]), str(pending[1]), str(pending[2])) if pending else None,
             pending_until=int(raw.get("pu", 0)),
             original=Identity.of(raw["o"]) if "o" in raw else None,
-            display=str(raw.get("d", "")),
-            colour=str(raw.get("co", "")),
             history=tuple(RecentRole(*(str(v) for v in r)) for r in raw.get("h", ())),
         )
 
@@ -115,15 +118,13 @@ class ConsoleSession:
             self,
             identity=role,
             original=self.original or self.identity,
-            display=recent.display,
-            colour=recent.colour,
             history=((recent, *kept))[:HISTORY],
         )
 
     def switched_back(self) -> ConsoleSession:
         if self.original is None:
             return self
-        return replace(self, identity=self.original, original=None, display="", colour="")
+        return replace(self, identity=self.original, original=None)
 
 
 def new_csrf() -> str:
