@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import json
 import os
@@ -23,9 +24,8 @@ from typing import Any
 from iamd.audit import identity, redact
 from iamd.model.arn import parse_arn
 from iamd.model.caller import Caller, CallerKind
-from iamd.store.audit_events import StoredEvent
+from iamd.store.audit_events import Origin, StoredEvent
 
-EVENT_VERSION = "1.09"
 _ASSUME = frozenset(
     {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "CreateSession"}
 )
@@ -121,16 +121,21 @@ def build(facts: Facts) -> list[StoredEvent]:
         if resources
         else ""
     )
-    head = (
-        f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{who_text}'
+    # The record is its start (eventVersion 1.09, ``audit_events.RECORD_START``), the
+    # origin's identity, ``where``, the origin's client part, then the rest; the row holds
+    # all but the origin's parts, which are kept once.
+    where = (
         f',"eventTime":"{_iso(facts.time)}","eventSource":{_text(source)}'
         f',"eventName":{_text(facts.action)},"awsRegion":{_text(region)}'
-        f',"sourceIPAddress":{_text(facts.source_ip)},"userAgent":{_text(facts.user_agent)}'
-        f'{error},"requestParameters":{_clean_text(facts.params)}'
+    )
+    head = (
+        f'{where}{error},"requestParameters":{_clean_text(facts.params)}'
         f',"responseElements":{response}{additional}'
         f',"requestID":{_text(facts.request_id)},"readOnly":{_BOOL[facts.read_only]}'
         f'{listed},"eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"'
     )
+    origin = _origin(who_text, facts.source_ip, facts.user_agent)
+    cut = len(where)
 
     accounts = _recipients(facts, resources)
     shared = f',"sharedEventID":"{_uuid()}"' if len(accounts) > 1 else ""
@@ -152,8 +157,10 @@ def build(facts: Facts) -> list[StoredEvent]:
                 username=username,
                 access_key_id=key_id,
                 principal_arn=principal,
-                record=f'{head},"eventID":"{event_id}","recipientAccountId":"{account}"{shared}}}',
+                text=f'{head},"eventID":"{event_id}","recipientAccountId":"{account}"{shared}}}',
                 resources=lookups,
+                origin=origin,
+                cut=cut,
             )
         )
     return rows
@@ -198,6 +205,26 @@ def _identity_of(caller: Caller) -> tuple[dict[str, Any], str]:
         _IDENTITIES.clear()
     _IDENTITIES[id(caller)] = (caller, who, text)
     return who, text
+
+
+_ORIGINS: dict[tuple[str, str, str], Origin] = {}
+
+
+def _origin(who_text: str, source_ip: str, user_agent: str) -> Origin:
+    """The request's origin, kept per (identity, address, agent): the digest is worked
+    out once for all the requests of a session from one client."""
+    key = (who_text, source_ip, user_agent)
+    found = _ORIGINS.get(key)
+    if found is not None:
+        return found
+    client = f',"sourceIPAddress":{_text(source_ip)},"userAgent":{_text(user_agent)}'
+    # JSON text never holds a raw newline, so the two texts cannot run into each other.
+    digest = hashlib.blake2b(f"{who_text}\n{client}".encode(), digest_size=16).digest()
+    found = Origin(digest, who_text, client)
+    if len(_ORIGINS) >= _MAX_IDENTITIES:
+        _ORIGINS.clear()
+    _ORIGINS[key] = found
+    return found
 
 
 def _clean_text(value: Mapping[str, Any] | None) -> str:

@@ -31,6 +31,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import operator
 import os
 import threading
 from collections import deque
@@ -42,7 +43,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from iamd import metrics
 from iamd.audit.event import Facts, build
 from iamd.store import audit_events
-from iamd.store.audit_events import StoredEvent
+from iamd.store.audit_events import Origin, StoredEvent
 from iamd.store.db import Database, StoreError
 
 log = logging.getLogger("iamd.audit")
@@ -50,6 +51,10 @@ log = logging.getLogger("iamd.audit")
 INTERVAL = 0.2  # seconds from a batch's first event to its flush
 BATCH = 500
 MAX_QUEUED = 100_000  # beyond this, new queued events are counted as dropped and logged
+MAX_ORIGINS_KEPT = 100_000  # origins known stored this hour, before the set starts again
+# Records stored between two checkpoints of SQLite's write-ahead log: with their lookup
+# columns and index entries, well under the 1,000 pages at which a commit checkpoints.
+CHECKPOINT_BYTES = 1_500_000
 RETENTION_EVERY = dt.timedelta(hours=1)
 
 
@@ -84,16 +89,19 @@ class Recorder:
             "",
             ":memory:",
         )
+        self._since_checkpoint = 0  # bytes of records stored since the last checkpoint
         self._checkpoint_done = threading.Event()  # clear while one runs in the executor
         self._checkpoint_done.set()
         self.dropped = 0
+        self._origins_hour: dt.datetime | None = None
+        self._origins_stored: set[bytes] = set()  # digests stored in _origins_hour
 
     # -- the request path -------------------------------------------------------------
 
     def in_transaction(self, conn: Connection, facts: Facts) -> list[StoredEvent]:
         """Append ``facts``' events in ``conn``'s transaction; the rows, to pass to
         ``after_commit`` once it has committed."""
-        rows = build(facts)
+        rows = [row.whole() for row in build(facts)]  # its whole record: no origin to store
         audit_events.append(conn, rows)
         return rows
 
@@ -141,12 +149,18 @@ class Recorder:
 
     def _checkpoint(self) -> None:
         """On SQLite, copy the write-ahead log into the database file from a thread of the
-        loop's executor after each batch, so that the log never grows to the size at which
-        a commit does it itself (1,000 pages): a batch's commit would then hold the event
-        loop for the copy and its fsyncs, tens of milliseconds. The thread spends that
-        time in SQLite, without the GIL."""
+        loop's executor once the batches since the last copy hold ``CHECKPOINT_BYTES`` of
+        records, so that the log never grows to the size at which a commit does it itself
+        (1,000 pages of 4 KiB): a batch's commit would then hold the event loop for the
+        copy and its fsyncs, tens of milliseconds. The thread spends that time in SQLite,
+        without the GIL. Not after every batch: each copy has its fsyncs and copies again
+        the pages every batch touches (the last leaves, the index's), and one copy every
+        few batches cost a quarter less CPU per event."""
         if not self._checkpoints or not self._checkpoint_done.is_set():
             return
+        if self._since_checkpoint < CHECKPOINT_BYTES:
+            return
+        self._since_checkpoint = 0
         self._checkpoint_done.clear()
         try:
             asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
@@ -171,8 +185,10 @@ class Recorder:
                 while self._queue and len(rows) < BATCH:
                     rows.append(self._queue.popleft())
                 batch = rows
+                hour = self._now().replace(minute=0, second=0, microsecond=0)
+                origins = self._origins_to_store(rows, hour)
                 try:
-                    self.database.run(True, functools.partial(_append, rows))
+                    self.database.run(True, functools.partial(_append, rows, origins, hour))
                 except (OperationalError, StoreError):  # the database is away or busy
                     log.exception("could not store %d audit events; will try again", len(rows))
                     self._queue.extendleft(reversed(batch))
@@ -185,10 +201,30 @@ class Recorder:
                         log.exception("could not store audit events; will try again")
                         self._queue.extendleft(reversed(batch))
                         break
+                else:
+                    self._stored_origins(origins, hour)
+                self._since_checkpoint += sum(map(len, map(_text_of, rows)))
                 self._write_sink(rows)
             metrics.AUDIT_QUEUED.set(len(self._queue))
             if self._queue:
                 self._schedule()  # a failed batch is tried again later
+
+    def _origins_to_store(self, rows: Sequence[StoredEvent], hour: dt.datetime) -> list[Origin]:
+        """The origins ``rows`` name that this process has not stored in ``hour``: once an
+        origin is marked used in an hour, retention keeps it for days."""
+        if self._origins_hour != hour:
+            self._origins_hour = hour
+            self._origins_stored.clear()
+        stored = self._origins_stored
+        found = {o.digest: o for row in rows if (o := row.origin) is not None}
+        return [o for digest, o in found.items() if digest not in stored]
+
+    def _stored_origins(self, origins: Sequence[Origin], hour: dt.datetime) -> None:
+        if self._origins_hour != hour:
+            return
+        if len(self._origins_stored) > MAX_ORIGINS_KEPT:
+            self._origins_stored.clear()  # bounded: they are stored again, no more
+        self._origins_stored.update(o.digest for o in origins)
 
     def _one_by_one(self, rows: list[StoredEvent]) -> list[StoredEvent]:
         """Store each of ``rows`` on its own; those refused are dropped (and counted), so
@@ -196,7 +232,7 @@ class Recorder:
         stored = []
         for row in rows:
             try:
-                self.database.run(True, functools.partial(_append, [row]))
+                self.database.run(True, functools.partial(_append, [row.whole()], [], None))
             except (OperationalError, StoreError):
                 raise
             except SQLAlchemyError:
@@ -234,7 +270,12 @@ class Recorder:
                 )
                 total += gone
                 if gone == 0:
-                    return total
+                    break
+            while self.database.run(
+                True, lambda conn: audit_events.forget_origins_before(conn, cutoff)
+            ):
+                pass
+            return total
         except (SQLAlchemyError, StoreError):
             log.exception("could not apply the audit retention period")
             return total
@@ -263,8 +304,15 @@ class Recorder:
                 log.exception("could not write the audit log file")
 
 
-def _append(rows: list[StoredEvent], conn: Connection) -> None:
+def _append(
+    rows: list[StoredEvent], origins: Sequence[Origin], hour: dt.datetime | None, conn: Connection
+) -> None:
+    if origins and hour is not None:
+        audit_events.store_origins(conn, origins, hour)
     audit_events.append(conn, rows)
+
+
+_text_of = operator.attrgetter("text")
 
 
 def _open_sink(path: str) -> int:
