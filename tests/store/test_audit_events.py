@@ -38,7 +38,7 @@ def event(n: int, account: str = "111111111111", **kw: object) -> StoredEvent:
         "access_key_id": f"AKIA{n % 4}",
         "principal_arn": None,
         "text": json.dumps({"n": n}),
-        "resources": (("AWS::IAM::Role", f"role_{n}"), ("AWS::IAM::User", "u%_")),
+        "resource_lines": f"AWS::IAM::Role\trole_{n}\nAWS::IAM::User\tu%_\n",
     }
     values.update(kw)
     return StoredEvent(**values)  # type: ignore[arg-type]

@@ -194,7 +194,7 @@ def test_a_trail_stored_before_compact_rows_reads_back_the_same_after_upgrading(
     origin = audit_events.Origin(b"\x01" * 16, '{"type":"IAMUser"}', ',"userAgent":"a"')
     new = audit_events.StoredEvent(
         "e-new", "111111111111", STAMP + dt.timedelta(seconds=1), "GetUser",
-        "iam.amazonaws.com", True, None, None, None, ',"eventName":"GetUser"}',
+        "iam.amazonaws.com", True, None, None, None, "", ',"eventName":"GetUser"}',
         origin=origin, cut=0,
     )  # fmt: skip
     with raw.transaction(write=True) as conn:

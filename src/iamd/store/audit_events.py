@@ -71,10 +71,18 @@ class StoredEvent(NamedTuple):
     username: str | None
     access_key_id: str | None
     principal_arn: str | None
+    resource_lines: str  # "type<TAB>name" lines, as the resources column holds them
     text: str  # the record as JSON; with an origin, the rest of it
-    resources: tuple[tuple[str, str], ...] = ()  # (resource type, resource name)
     origin: Origin | None = None
     cut: int = 0  # where in ``text`` the origin's client part goes
+
+    @property
+    def resources(self) -> tuple[tuple[str, str], ...]:
+        """(resource type, resource name) of each resource LookupEvents names."""
+        return tuple(
+            (kind, name)
+            for kind, _, name in (line.partition("\t") for line in self.resource_lines.splitlines())
+        )
 
     @property
     def record(self) -> str:
@@ -128,22 +136,12 @@ def append(conn: Connection, events: Sequence[StoredEvent]) -> None:
 
 
 def _values(e: StoredEvent) -> tuple[Any, ...]:
-    """``e``'s column values, in ``_EVENT_COLUMNS``' order."""
-    return (
-        e.event_id,
-        _clean(e.account_id, 12),
-        e.event_time,
-        _clean(e.event_name, 128),
-        _clean(e.event_source, 64),
-        e.read_only,
-        _clean(e.username, 256),
-        _clean(e.access_key_id, 128),
-        _clean(e.principal_arn, 2048),
-        "".join(f"{_clean(kind)}\t{_line(name)}\n" for kind, name in e.resources),
-        _clean(e.text),
-        None if e.origin is None else e.origin.digest,
-        None if e.origin is None else e.cut,
-    )
+    """``e``'s column values, in ``_EVENT_COLUMNS``' order (its builder made each one as
+    its column holds it: cut to length, no NUL)."""
+    origin = e.origin
+    if origin is None:
+        return (*e[:11], None, None)
+    return (*e[:11], origin.digest, e.cut)
 
 
 _SQLITE_INSERT = (
@@ -158,8 +156,10 @@ def _append_sqlite(conn: Connection, events: Sequence[StoredEvent]) -> None:
     SQLAlchemy's per-value conversions and the named parameters' binding cost twice as
     much as SQLite's insert."""
     rows = [
-        (*v[:2], _sqlite_time(v[2]), *v[3:5], 1 if v[5] else 0, *v[6:])
-        for v in map(_values, events)
+        (e[0], e[1], _sqlite_time(e[2]), e[3], e[4], 1 if e[5] else 0, *e[6:11], None, None)
+        if (o := e[11]) is None
+        else (e[0], e[1], _sqlite_time(e[2]), e[3], e[4], 1 if e[5] else 0, *e[6:11], o[0], e[12])
+        for e in events
     ]
     driver = conn.connection.driver_connection
     assert driver is not None  # INVARIANT: a checked-out connection has its driver's
@@ -193,8 +193,15 @@ def store_origins(conn: Connection, origins: Iterable[Origin], hour: dt.datetime
 
 def _sqlite_time(moment: dt.datetime) -> str:
     """``moment`` as SQLAlchemy's SQLite DateTime writes it: its own fields (no zone
-    conversion), to the microsecond."""
-    return moment.isoformat(" ", "microseconds")[:26]
+    conversion), to the microsecond; the events of one second share its first part."""
+    second = moment.replace(microsecond=0)
+    last = _last_second[0]  # one (second, text) pair, replaced whole: safe across threads
+    if second != last[0]:
+        last = _last_second[0] = (second, second.isoformat(" ")[:19])
+    return f"{last[1]}.{moment.microsecond:06d}"
+
+
+_last_second: list[tuple[dt.datetime | None, str]] = [(None, "")]
 
 
 def checkpoint(conn: Connection) -> None:
@@ -273,8 +280,8 @@ def lookup(
                 username=row.username,
                 access_key_id=row.access_key_id,
                 principal_arn=row.principal_arn,
+                resource_lines=row.resources,
                 text=_record_of(row),
-                resources=_resources_of(row.resources),
             ),
         )
         for row in rows
@@ -341,26 +348,3 @@ def forget_origins_before(conn: Connection, cutoff: dt.datetime, batch: int = 50
         return 0
     # ``unused`` again: a batch that has just marked one used (and holds its row) wins.
     return conn.execute(delete(audit_origins).where(o.digest.in_(digests), unused)).rowcount
-
-
-def _line(name: str) -> str:
-    return name.replace("\x00", "\ufffd").replace("\t", " ").replace("\n", " ")
-
-
-def _clean(text: str | None, limit: int | None = None) -> str | None:
-    """``text`` as its column can hold it: cut to ``limit`` characters (a lookup column;
-    the record keeps the whole value), NUL replaced (PostgreSQL's text refuses it, and a
-    client's Action can hold one)."""
-    if text is None:
-        return None
-    if limit is not None and len(text) > limit:
-        text = text[:limit]
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
-
-
-def _resources_of(text: str) -> tuple[tuple[str, str], ...]:
-    found = []
-    for line in text.splitlines():
-        kind, _, name = line.partition("\t")
-        found.append((kind, name))
-    return tuple(found)
