@@ -356,3 +356,11 @@ def test_a_callers_identity_and_client_are_stored_once_and_records_read_back_who
         assert [json.loads(f.event.record)["requestID"] for f in found] == ["r7"]
     finally:
         recorder.close()
+
+
+@pytest.mark.parametrize("count", [1, 5, 21, 337])
+def test_a_batch_of_any_size_is_stored_whole_and_in_order(db: Database, count: int) -> None:
+    """SQLite takes a batch in statements of a few fixed sizes: every row lands once."""
+    db.run(True, lambda conn: audit_events.append(conn, [event(n) for n in range(count)]))
+    found = lookup(db, limit=1000)
+    assert found == list(range(count - 1, -1, -1))

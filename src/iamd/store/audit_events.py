@@ -22,6 +22,7 @@ that could name it. A lookup puts every record back together, byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -144,28 +145,45 @@ def _values(e: StoredEvent) -> tuple[Any, ...]:
     return (*e[:11], origin.digest, e.cut)
 
 
-_SQLITE_INSERT = (
-    f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
-)
+# Rows per INSERT statement on SQLite, largest first: a batch goes in a few statements of
+# these sizes (a handful of texts in the driver's statement cache, whatever the batch),
+# each one step of SQLite's, run without the GIL.
+_CHUNKS = (256, 64, 16, 4, 1)
+_SQLITE_INSERTS = {
+    size: f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES "
+    + ", ".join(["(" + ", ".join("?" * len(_EVENT_COLUMNS)) + ")"] * size)
+    for size in _CHUNKS
+}
+
+
+def _sqlite_row(e: StoredEvent) -> tuple[Any, ...]:
+    """``e``'s column values as SQLite keeps them, in ``_EVENT_COLUMNS``' order."""
+    origin = e.origin
+    time = _sqlite_time(e.event_time)
+    if origin is None:
+        return (e[0], e[1], time, e[3], e[4], 1 if e[5] else 0, *e[6:11], None, None)
+    return (e[0], e[1], time, e[3], e[4], 1 if e[5] else 0, *e[6:11], origin.digest, e.cut)
 
 
 def _append_sqlite(conn: Connection, events: Sequence[StoredEvent]) -> None:
     """The rows as SQLite keeps them (the time as text, the flag as 0 or 1, as the
     columns' types would write them), inserted on the driver in positional form:
     SQLAlchemy's per-value conversions and the named parameters' binding cost twice as
-    much as SQLite's insert."""
-    rows = [
-        (e[0], e[1], _sqlite_time(e[2]), e[3], e[4], 1 if e[5] else 0, *e[6:11], None, None)
-        if (o := e[11]) is None
-        else (e[0], e[1], _sqlite_time(e[2]), e[3], e[4], 1 if e[5] else 0, *e[6:11], o[0], e[12])
-        for e in events
-    ]
+    much as SQLite's insert. Many rows to a statement: the driver releases the GIL for
+    each step of a statement, and a batch of one-row steps would take it back, from
+    whichever thread holds it, once a row."""
+    values = list(itertools.chain.from_iterable(map(_sqlite_row, events)))
     driver = conn.connection.driver_connection
     assert driver is not None  # INVARIANT: a checked-out connection has its driver's
     if not driver.in_transaction:
         begin_sqlite(conn)
-    on_driver(conn, _SQLITE_INSERT, driver.executemany, _SQLITE_INSERT, rows, params=rows[:1])
+    width, start, left = len(_EVENT_COLUMNS), 0, len(events)
+    while left:
+        size = next(size for size in _CHUNKS if size <= left)
+        insert = _SQLITE_INSERTS[size]
+        end = start + size * width
+        on_driver(conn, insert, driver.execute, insert, values[start:end], params=values[start:end])
+        start, left = end, left - size
 
 
 def store_origins(conn: Connection, origins: Iterable[Origin], hour: dt.datetime) -> None:
