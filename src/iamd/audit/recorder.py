@@ -4,31 +4,25 @@ A committed write's event is appended in the write's own transaction, so the two
 or vanish together (``in_transaction``). Every other event (reads, refusals, failed
 authentication) is built when it is submitted (``submit``), while what it is built from
 is at hand, queued, and stored in batches: ``INTERVAL`` after the first event of a batch,
-or as soon as ``BATCH`` are waiting. A read pays for building its record; its row goes
-in a batch of many, not in a write transaction of its own. Queued records are plain text
-in a tuple: the request's objects are let go at once, not carried through the garbage
+or as soon as ``BATCH`` are waiting, by a callback on the server's event loop, the thread
+that serves requests. Not a thread of its own: under CPython's GIL a second busy thread
+makes the event loop wait for it after every I/O wait, which cost more requests per
+second than the work itself. A read pays for building its record and for its row in one
+batch of many, not for a write transaction of its own. Queued records are plain text in
+a tuple: the request's objects are let go at once, not carried through the garbage
 collector's generations until their batch is stored.
 
-The event loop (the thread that serves requests) only decides when a batch is due; a
-thread of the recorder's own stores it (``_store_loop``), so the loop goes on answering
-while SQLite inserts, commits and checkpoints. That thread needs the GIL only to hand
-the rows to the driver: a batch goes in a few many-row statements, and the driver runs
-each statement and the commit without the GIL (one-row statements would take it back,
-from the loop, once a row). An in-memory database is one connection that every thread
-shares, so there the loop stores the batch itself.
-
-On SQLite the storing thread also copies the write-ahead log into the database file once
-the batches since the last copy hold ``CHECKPOINT_BYTES`` of records, so that no commit
-reaches the log's size at which SQLite does it itself, fsyncs included.
+On SQLite the write-ahead log is checkpointed after each batch in a thread of the loop's
+executor (the copy runs in SQLite, without the GIL), so that no commit on the loop ever
+reaches the log's size at which SQLite checkpoints it there, fsyncs included.
 
 ``close`` (server shutdown) drains the queue; only a process killed outright can lose
 queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
 never among them. Without a running event loop (a script, a test) the queue is stored
 when ``flush`` or ``close`` is called.
 
-Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the storing thread (or the loop's
-default executor), in batches, so a large backlog is forgotten without a long
-transaction.
+Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the loop's default executor, in
+batches, so a large backlog is forgotten without a long transaction.
 """
 
 from __future__ import annotations
@@ -88,15 +82,16 @@ class Recorder:
         self._sink_lock = threading.Lock()
         self._sink = _open_sink(log_path) if log_path else None
         self._last_retention: dt.datetime | None = None
-        # An in-memory database is one connection shared by every thread: only the loop
-        # stores in it. A SQLite file has a write-ahead log to checkpoint.
-        in_memory = database.is_sqlite and database.engine.url.database in (None, "", ":memory:")
-        self._threaded = not in_memory
-        self._checkpoints = database.is_sqlite and not in_memory
+        # A SQLite file has a write-ahead log to checkpoint; an in-memory database is one
+        # connection shared by every thread, which a thread's checkpoint must not touch.
+        self._checkpoints = database.is_sqlite and database.engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        )
         self._since_checkpoint = 0  # bytes of records stored since the last checkpoint
-        self._storer: threading.Thread | None = None
-        self._due = threading.Event()  # set: a batch is due, for the storing thread
-        self._closing = False
+        self._checkpoint_done = threading.Event()  # clear while one runs in the executor
+        self._checkpoint_done.set()
         self.dropped = 0
         self._origins_hour: dt.datetime | None = None
         self._origins_stored: set[bytes] = set()  # digests stored in _origins_hour
@@ -148,45 +143,37 @@ class Recorder:
 
     def _flush_on_loop(self) -> None:
         self._scheduled, self._soon = None, False
-        if not self._threaded:
-            self.flush()
-            self._apply_retention()
-            return
-        if self._storer is None or not self._storer.is_alive():
-            self._storer = threading.Thread(target=self._store_loop, name="iamd-audit", daemon=True)
-            self._storer.start()
-        if not self._due.is_set():
-            self._due.set()
-
-    def _store_loop(self) -> None:
-        """The storing thread: each time batches are due, store the queue, then
-        checkpoint and forget as due; until ``close``."""
-        while True:
-            self._due.wait()
-            self._due.clear()
-            if self._closing:
-                return
-            try:
-                self.flush()
-                self._checkpoint()
-                self._apply_retention()
-            except Exception:  # the thread must outlive a surprise; the queue stays
-                log.exception("the audit trail's storing thread failed a round")
+        self.flush()
+        self._checkpoint()
+        self._apply_retention()
 
     def _checkpoint(self) -> None:
-        """On SQLite, copy the write-ahead log into the database file once the batches
-        since the last copy hold ``CHECKPOINT_BYTES`` of records, so that the log never
-        grows to the size at which a commit does it itself (1,000 pages of 4 KiB). Not
-        after every batch: each copy has its fsyncs and copies again the pages every batch
-        touches (the last leaves, the index's); one copy every few batches cost a quarter
-        less CPU per event."""
-        if not self._checkpoints or self._since_checkpoint < CHECKPOINT_BYTES:
+        """On SQLite, copy the write-ahead log into the database file from a thread of the
+        loop's executor once the batches since the last copy hold ``CHECKPOINT_BYTES`` of
+        records, so that the log never grows to the size at which a commit does it itself
+        (1,000 pages of 4 KiB): a batch's commit would then hold the event loop for the
+        copy and its fsyncs, tens of milliseconds. The thread spends that time in SQLite,
+        without the GIL. Not after every batch: each copy has its fsyncs and copies again
+        the pages every batch touches (the last leaves, the index's), and one copy every
+        few batches cost a quarter less CPU per event."""
+        if not self._checkpoints or not self._checkpoint_done.is_set():
+            return
+        if self._since_checkpoint < CHECKPOINT_BYTES:
             return
         self._since_checkpoint = 0
+        self._checkpoint_done.clear()
+        try:
+            asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
+        except RuntimeError:  # the loop's executor is shut down: the loop is ending
+            self._checkpoint_done.set()
+
+    def _checkpoint_now(self) -> None:
         try:
             self.database.run(False, audit_events.checkpoint)
         except (SQLAlchemyError, StoreError):
             log.exception("could not checkpoint the database's write-ahead log")
+        finally:
+            self._checkpoint_done.set()
 
     # -- storing ----------------------------------------------------------------------
 
@@ -297,11 +284,8 @@ class Recorder:
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled, self._soon = None, False
-        self._closing = True
-        self._due.set()
-        if self._storer is not None:
-            self._storer.join(timeout=30)  # its round ends; not under a closed database
         self.flush()
+        self._checkpoint_done.wait(timeout=10)  # not under a database being closed
         if self._sink is not None:
             os.close(self._sink)
             self._sink = None
