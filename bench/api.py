@@ -16,6 +16,11 @@ inserts.
 
     apt-get install wrk && pip install -e '.[bench]'
     python bench/api.py [--seconds 5] [--connections 16] [--workers 1,2] [--rounds 3]
+    python bench/api.py --audit-ab --workers 1 --rounds 5 --calls GetRole,AssumeRole
+
+``--audit-ab`` runs, for each worker count, two iamd servers side by side, one with the
+audit trail off (``IAMD_AUDIT=off``) and one with it on, instead of moto, and ends with
+each call's cost of the trail: the requests per second it took, median of the rounds.
 
 The last lines read ``iamd/moto GetRole: R`` per call, R being the ratio of the median
 requests/s (iamd with the most workers), followed by each round's own ratio. Loopback
@@ -192,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-moto", action="store_true", help="measure iamd only")
     parser.add_argument("--no-sizes", action="store_true", help="skip 100 vs --large roles")
+    parser.add_argument(
+        "--audit-ab", action="store_true", help="iamd with the trail off and on (no moto)"
+    )
     args = parser.parse_args(argv)
+    if args.audit_ab:
+        args.no_moto = args.no_sizes = True
     if not have_wrk():
         print("bench/api.py needs wrk: apt-get install -y wrk", file=sys.stderr)
         return 2
@@ -208,8 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="iamd-bench-")))
         bench = Bench(args, workdir)
         rounds: dict[str, dict[str, list[Result]]] = {}
+        trails = ("off", "on") if args.audit_ab else (None,)
         makers: list[Callable[[], Server]] = [
-            functools.partial(IamdServer, workdir / f"iamd-{w}", w) for w in workers
+            functools.partial(IamdServer, workdir / f"iamd-{w}-{t}", w, t)
+            for w in workers
+            for t in trails
         ]
         if not args.no_moto:
             makers.append(functools.partial(MotoServer, workdir / "moto"))
@@ -247,6 +260,17 @@ def main(argv: list[str] | None = None) -> int:
             ratio = large.rate / small.rate if small.rate else 0.0
             rows.append([call, cell(small), cell(large), f"{ratio:.2f}"])
         print(table(rows))
+    if args.audit_ab:
+        print()
+        for w in workers:
+            off, on = (IamdServer(workdir, w, t).name for t in ("off", "on"))
+            for call in bench.calls:
+                slower = 1 - results[on][call].rate / results[off][call].rate
+                each = ", ".join(
+                    f"{1 - b.rate / a.rate:+.1%}"
+                    for a, b in zip(rounds[off][call], rounds[on][call], strict=True)
+                )
+                print(f"{on}: {call} {slower:+.1%} fewer requests/s (rounds: {each})")
     if "moto" in results:
         best = IamdServer(workdir, max(workers)).name
         for name in [n for n in names if n not in ("moto", best)] + [best]:

@@ -146,10 +146,13 @@ class Server:
 class IamdServer(Server):
     """``iamd serve --workers N`` on SQLite in its own data directory."""
 
-    def __init__(self, workdir: Path, workers: int) -> None:
+    def __init__(self, workdir: Path, workers: int, audit: str | None = None) -> None:
         super().__init__(workdir)
         self.workers = workers
+        self.audit = audit  # IAMD_AUDIT for this server (None: the caller's)
         self.name = f"iamd ({workers} worker{'s' if workers > 1 else ''})"
+        if audit is not None:
+            self.name += f", trail {audit}"
 
     @property
     def data_dir(self) -> Path:
@@ -179,6 +182,8 @@ class IamdServer(Server):
             IAMD_ROOT_SECRET_ACCESS_KEY=ROOT.secret_access_key,
             IAMD_QUOTA_ROLES_PER_ACCOUNT="10000000",  # CreateRole makes tens of thousands
         )
+        if self.audit is not None:
+            env["IAMD_AUDIT"] = self.audit
         return env
 
     def ready_url(self) -> str:

@@ -37,8 +37,8 @@ def event(n: int, account: str = "111111111111", **kw: object) -> StoredEvent:
         "username": "alice" if n % 3 else "bob",
         "access_key_id": f"AKIA{n % 4}",
         "principal_arn": None,
-        "record": json.dumps({"n": n}),
-        "resources": (("AWS::IAM::Role", f"role_{n}"), ("AWS::IAM::User", "u%_")),
+        "text": json.dumps({"n": n}),
+        "resource_lines": f"AWS::IAM::Role\trole_{n}\nAWS::IAM::User\tu%_\n",
     }
     values.update(kw)
     return StoredEvent(**values)  # type: ignore[arg-type]
@@ -140,43 +140,98 @@ def test_without_reads_only_writes_and_refusals_are_kept(db: Database) -> None:
     assert sorted(json.loads(f.event.record)["requestID"] for f in found) == ["r2", "r3"]
 
 
-def test_queued_events_are_stored_by_the_event_loop(db: Database) -> None:
-    """In a server the loop stores a batch INTERVAL after its first event, or at once when
-    BATCH are waiting; nothing else runs it."""
+def test_queued_events_are_stored_when_due_off_the_event_loop(db: Database) -> None:
+    """In a server a batch is due INTERVAL after its first event, or at once when BATCH
+    are waiting; the recorder's own thread stores it while the loop goes on (an in-memory
+    database's batch, the loop stores itself); nothing else runs it."""
     import asyncio
+    import threading
 
     from iamd.audit import recorder as recorder_module
 
     recorder = Recorder(db, interval=0.05)
+    stored_by: set[str] = set()
+    append = recorder_module._append
+
+    def noting(*args: Any) -> None:
+        stored_by.add(threading.current_thread().name)
+        append(*args)
 
     def stored() -> int:
         return len(db.run(False, lambda conn: audit_events.lookup(conn, None, limit=2000)))
+
+    async def until(count: int) -> int:
+        for _ in range(100):
+            if stored() >= count:
+                break
+            await asyncio.sleep(0.05)
+        return stored()
 
     async def scenario() -> tuple[int, int, int]:
         recorder.submit(_facts(1))
         before = stored()
         await asyncio.sleep(0.3)
-        after_timer = stored()
+        after_timer = await until(1)
         for n in range(recorder_module.BATCH):
             recorder.submit(_facts(n + 2))
-        await asyncio.sleep(0)  # one turn of the loop: the full batch goes now
-        return before, after_timer, stored()
+        await asyncio.sleep(0)  # one turn of the loop: the full batch is due now
+        return before, after_timer, await until(1 + recorder_module.BATCH)
 
+    recorder_module._append = noting  # type: ignore[assignment]
     try:
         before, after_timer, after_batch = asyncio.run(scenario())
         assert (before, after_timer) == (0, 1)
         assert after_batch == 1 + recorder_module.BATCH
         assert asyncio.run(_one_more(recorder)) == 0  # a new loop schedules its own flush
         assert stored() == 2 + recorder_module.BATCH
+        assert stored_by == {"iamd-audit"}
     finally:
+        recorder_module._append = append  # type: ignore[assignment]
         recorder.close()
+
+
+def test_an_in_memory_databases_batches_are_stored_by_the_loop_itself() -> None:
+    """Every thread shares an in-memory database's one connection: no other thread may
+    write in it while the loop serves."""
+    import asyncio
+    import threading
+
+    from iamd.audit import recorder as recorder_module
+
+    memory = Database("sqlite:///:memory:")
+    memory.create_schema()
+    recorder = Recorder(memory, interval=0.01)
+    stored_by: set[str] = set()
+    append = recorder_module._append
+
+    def noting(*args: Any) -> None:
+        stored_by.add(threading.current_thread().name)
+        append(*args)
+
+    async def scenario() -> None:
+        for n in range(3):
+            recorder.submit(_facts(n))
+        await asyncio.sleep(0.2)
+
+    recorder_module._append = noting  # type: ignore[assignment]
+    try:
+        asyncio.run(scenario())
+        assert stored_by == {threading.current_thread().name}
+        assert len(memory.run(False, lambda conn: audit_events.lookup(conn, None))) == 3
+    finally:
+        recorder_module._append = append  # type: ignore[assignment]
+        recorder.close()
+        memory.dispose()
 
 
 async def _one_more(recorder: Recorder) -> int:
     import asyncio
 
     recorder.submit(_facts(9999))
-    await asyncio.sleep(0.3)
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if not recorder._queue:
+            break
     return len(recorder._queue)
 
 
@@ -212,10 +267,10 @@ def test_an_event_the_database_refuses_is_dropped_alone(
 
     real = recorder_module._append
 
-    def refusing(rows: list[StoredEvent], conn: Any) -> None:
+    def refusing(rows: list[StoredEvent], *rest: Any) -> None:
         if any(row.event_name == "Poison" for row in rows):
             raise DataError("INSERT", None, ValueError("refused"))
-        real(rows, conn)
+        real(rows, *rest)
 
     monkeypatch.setattr(recorder_module, "_append", refusing)
     recorder = Recorder(db, interval=60)
@@ -267,11 +322,18 @@ def test_an_event_that_cannot_be_built_is_logged_and_the_others_stored(
     assert "could not build the audit event of r1" in caplog.text
 
 
-def test_after_a_batch_the_log_is_checkpointed_off_the_loop(db: Database) -> None:
-    """On SQLite a batch's pages reach the database file itself by a checkpoint in the
-    loop's executor, not when a commit on the loop finds the log long."""
+@pytest.mark.parametrize("every", [1, 10**9])
+def test_after_batches_the_log_is_checkpointed_off_the_loop(
+    db: Database, monkeypatch: pytest.MonkeyPatch, every: int
+) -> None:
+    """On SQLite the batches' pages reach the database file itself by a checkpoint in the
+    loop's executor once they hold enough records, not when a commit on the loop finds
+    the log long."""
     import asyncio
 
+    from iamd.audit import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "CHECKPOINT_BYTES", every)
     database_file = Path(db.engine.url.database or "") if db.is_sqlite else None
     size = database_file.stat().st_size if database_file else 0
     recorder = Recorder(db, interval=0.01)
@@ -287,5 +349,73 @@ def test_after_a_batch_the_log_is_checkpointed_off_the_loop(db: Database) -> Non
     finally:
         recorder.close()
     assert len(db.run(False, lambda conn: audit_events.lookup(conn, None, limit=500))) == 200
-    if database_file is not None:
-        assert database_file.stat().st_size > size
+    if database_file is not None:  # a checkpoint grows the database file
+        assert (database_file.stat().st_size > size) is (every == 1)
+
+
+def _origins(db: Database) -> list[tuple[str, dt.datetime]]:
+    from sqlalchemy import select
+
+    from iamd.store.db import as_utc
+    from iamd.store.schema import audit_origins
+
+    rows = db.run(False, lambda conn: conn.execute(select(audit_origins)).all())
+    return sorted((row.client, as_utc(row.last_used)) for row in rows)
+
+
+def test_a_callers_identity_and_client_are_stored_once_and_records_read_back_whole(
+    db: Database, tmp_path: Path
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    now = [T0 + dt.timedelta(minutes=30)]
+    recorder = Recorder(db, log_path=str(log), retention_days=1, now=lambda: now[0], interval=60)
+    boto3 = ',"sourceIPAddress":"192.0.2.1","userAgent":"boto3"'
+    try:
+        for n in range(5):  # one caller from two user agents on one address
+            agent = "boto3" if n % 2 else "cli"
+            recorder.submit(_facts(n, user_agent=agent, source_ip="192.0.2.1"))
+        # and a refusal from no address
+        recorder.submit(_facts(5, user_agent="boto3", error_code="NoSuchEntity", error_message="x"))
+        recorder.flush()
+        recorder.submit(_facts(6, user_agent="boto3", source_ip="192.0.2.1"))
+        recorder.flush()  # the same hour: its origin is not stored again
+
+        # The JSON-lines file has each record as it was built; the store gives back the same.
+        written = {json.loads(line)["requestID"]: line for line in log.read_text().splitlines()}
+        found = db.run(False, lambda conn: audit_events.lookup(conn, None))
+        assert {json.loads(f.event.record)["requestID"]: f.event.record for f in found} == written
+        assert sorted(written) == [f"r{n}" for n in range(7)]
+        record = json.loads(written["r3"])
+        assert record["userIdentity"]["arn"] == ROOT.arn
+        assert (record["sourceIPAddress"], record["userAgent"]) == ("192.0.2.1", "boto3")
+        assert _origins(db) == [
+            (',"sourceIPAddress":"","userAgent":"boto3"', T0),
+            (boto3, T0),
+            (',"sourceIPAddress":"192.0.2.1","userAgent":"cli"', T0),
+        ]
+
+        # Hours on, an origin used again is marked used in its new hour.
+        now[0] = T0 + dt.timedelta(hours=5, minutes=5)
+        recorder.submit(_facts(7, time=now[0], user_agent="boto3", source_ip="192.0.2.1"))
+        recorder.flush()
+        assert (boto3, T0 + dt.timedelta(hours=5)) in _origins(db)
+
+        # Past retention the events go, then (hours later) the origins they named.
+        now[0] = T0 + dt.timedelta(days=1, hours=1)
+        assert recorder.forget_expired(now[0]) == 7
+        assert len(_origins(db)) == 3  # a queued event of the hour before could name them
+        now[0] = T0 + dt.timedelta(days=1, hours=4)
+        assert recorder.forget_expired(now[0]) == 0
+        assert _origins(db) == [(boto3, T0 + dt.timedelta(hours=5))]
+        found = db.run(False, lambda conn: audit_events.lookup(conn, None))
+        assert [json.loads(f.event.record)["requestID"] for f in found] == ["r7"]
+    finally:
+        recorder.close()
+
+
+@pytest.mark.parametrize("count", [1, 5, 21, 337])
+def test_a_batch_of_any_size_is_stored_whole_and_in_order(db: Database, count: int) -> None:
+    """SQLite takes a batch in statements of a few fixed sizes: every row lands once."""
+    db.run(True, lambda conn: audit_events.append(conn, [event(n) for n in range(count)]))
+    found = lookup(db, limit=1000)
+    assert found == list(range(count - 1, -1, -1))

@@ -169,3 +169,44 @@ def test_a_store_written_by_a_newer_iamd_is_refused_and_left_alone(raw: Database
     with raw.transaction() as conn:
         assert migrate.current(conn) == "ffff"
         assert set(schema.metadata.tables) <= set(inspect(conn).get_table_names())
+
+
+def test_a_trail_stored_before_compact_rows_reads_back_the_same_after_upgrading(
+    raw: Database,
+) -> None:
+    """Revision 0010 adds compact rows beside the whole records already stored: the old
+    events keep their text, byte for byte, and new compact ones are found with them."""
+    from iamd.store import audit_events
+
+    record = '{"eventVersion":"1.09","userIdentity":{"type":"Root"},"eventName":"GetRole"}'
+    _run(raw, "upgrade:0009")
+    with raw.transaction(write=True) as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (event_id, account_id, event_time, event_name,"
+                " event_source, read_only, resources, record) VALUES ('e-old', '111111111111',"
+                " :t, 'GetRole', 'iam.amazonaws.com', :yes, '', :record)"
+            ),
+            {"t": STAMP, "yes": True, "record": record},
+        )
+    raw.create_schema()
+
+    origin = audit_events.Origin(b"\x01" * 16, '{"type":"IAMUser"}', ',"userAgent":"a"')
+    new = audit_events.StoredEvent(
+        "e-new", "111111111111", STAMP + dt.timedelta(seconds=1), "GetUser",
+        "iam.amazonaws.com", True, None, None, None, "", ',"eventName":"GetUser"}',
+        origin=origin, cut=0,
+    )  # fmt: skip
+    with raw.transaction(write=True) as conn:
+        audit_events.store_origins(conn, [origin], STAMP)
+        audit_events.append(conn, [new])
+    with raw.transaction() as conn:
+        found = audit_events.lookup(conn, "111111111111")
+    assert [(f.event.event_id, f.event.record) for f in found] == [
+        ("e-new", new.record),
+        ("e-old", record),
+    ]
+    assert new.record == (
+        '{"eventVersion":"1.09","userIdentity":{"type":"IAMUser"},"userAgent":"a"'
+        ',"eventName":"GetUser"}'
+    )

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from iamd.audit import identity, redact
 from iamd.model.arn import parse_arn
 from iamd.model.caller import Caller, CallerKind
-from iamd.store.audit_events import StoredEvent
+from iamd.store.audit_events import Origin, StoredEvent
 
-EVENT_VERSION = "1.09"
 _ASSUME = frozenset(
     {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "CreateSession"}
 )
@@ -81,22 +81,15 @@ class Facts:
 def build(facts: Facts) -> list[StoredEvent]:
     """One stored row per recipient account, each with its record as JSON text.
 
-    The text is assembled from pieces (one f-string) rather than dumped from one dict:
-    a read's event is built for every request, and the caller's identity (the same for
-    every request of a session or key) is encoded once per caller.
+    The text is assembled from pieces (f-strings) rather than dumped from one dict: a
+    read's event is built for every request. What repeats is worked out once and kept:
+    the caller's identity and lookup columns per caller, the event's source, name and
+    region per operation, short parameters per value. Every column value leaves here as
+    its column holds it (``audit_events.column``), so storing a batch converts nothing.
     """
-    caller = facts.caller
-    if facts.action in _UNSIGNED and (caller is None or caller.kind is CallerKind.ANONYMOUS):
-        who = identity.federated_identity(facts.action, facts.params or {}, facts.result)
-        who_text = _dumps(who)
-    elif caller is not None and caller.kind is not CallerKind.ANONYMOUS:
-        who, who_text = _identity_of(caller)
-    else:
-        who = identity.user_identity(None, facts.access_key_id)
-        who_text = _dumps(who)
-    source = f"{facts.service}.amazonaws.com"
-    resources = _resources(facts)
-    region = "us-east-1" if facts.service in _GLOBAL else facts.region
+    who = _who(facts)
+    where = _where(facts.service, facts.action, facts.region)
+    target = _target(facts) if facts.target_arn or facts.action in _ASSUME else None
     if facts.error_code is not None:
         error = (
             f',"errorCode":{_text(error_code(facts.service, facts.error_code))}'
@@ -106,57 +99,174 @@ def build(facts: Facts) -> list[StoredEvent]:
         error = f',"errorMessage":{_text(facts.error_message)}'
     else:
         error = ""
-    with_result = facts.with_response and facts.error_code is None
-    response = _clean_text(facts.result) if with_result else "null"
+    result = facts.result
+    response = _clean_text(result) if facts.with_response and facts.error_code is None else "null"
     additional = (
         f',"additionalEventData":{_clean_text(facts.additional)}' if facts.additional else ""
     )
-    listed = (
-        ',"resources":['
-        + ",".join(
-            f'{{"ARN":{_text(arn)},"accountId":{_text(acct)},"type":"{kind}"}}'
-            for arn, acct, kind in resources
-        )
-        + "]"
-        if resources
-        else ""
-    )
+    listed = "" if target is None else target.listed
+    # The record is its start (eventVersion 1.09, ``audit_events.RECORD_START``), the
+    # origin's identity, ``at``, the origin's client part, then the rest; the row holds
+    # all but the origin's parts, which are kept once.
+    at = f',"eventTime":"{_iso(facts.time)}"{where.text}'
     head = (
-        f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{who_text}'
-        f',"eventTime":"{_iso(facts.time)}","eventSource":{_text(source)}'
-        f',"eventName":{_text(facts.action)},"awsRegion":{_text(region)}'
-        f',"sourceIPAddress":{_text(facts.source_ip)},"userAgent":{_text(facts.user_agent)}'
-        f'{error},"requestParameters":{_clean_text(facts.params)}'
+        f'{at}{error},"requestParameters":{_params_text(facts.params)}'
         f',"responseElements":{response}{additional}'
         f',"requestID":{_text(facts.request_id)},"readOnly":{_BOOL[facts.read_only]}'
         f'{listed},"eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"'
     )
-
-    accounts = _recipients(facts, resources)
+    origin = _origin(who.text, facts.source_ip, facts.user_agent)
+    cut = len(at)
+    own = facts.caller.account_id if facts.caller is not None else facts.key_account
+    accounts = [own] if own else []
+    lookups = ""
+    if target is not None:
+        lookups = target.lines
+        if target.role_account and target.role_account not in accounts:
+            accounts.append(target.role_account)  # the role's account sees who assumed it
+    for account in facts.also_seen_by:
+        if account and account not in accounts:
+            accounts.append(account)
+    if len(accounts) > 1 or (own and (len(own) > 12 or "\x00" in own)):
+        accounts = [column(account, 12) or "" for account in accounts]
+    if result and _MINTED.intersection(result):
+        lookups += _minted(result)
+    if not accounts:
+        accounts = [""]
     shared = f',"sharedEventID":"{_uuid()}"' if len(accounts) > 1 else ""
-    lookups = tuple(_lookup_resources(facts, resources))
-    username = _username(facts, who)
-    key_id = who.get("accessKeyId")
-    principal = _principal_arn(caller)
     rows = []
     for account in accounts:
         event_id = _uuid()
+        text = f'{head},"eventID":"{event_id}","recipientAccountId":"{account}"{shared}}}'
         rows.append(
             StoredEvent(
-                event_id=event_id,
-                account_id=account,
-                event_time=facts.time,
-                event_name=facts.action,
-                event_source=source,
-                read_only=facts.read_only,
-                username=username,
-                access_key_id=key_id,
-                principal_arn=principal,
-                record=f'{head},"eventID":"{event_id}","recipientAccountId":"{account}"{shared}}}',
-                resources=lookups,
+                event_id,
+                account,
+                facts.time,
+                where.name,
+                where.source,
+                facts.read_only,
+                who.username,
+                who.key_id,
+                who.principal,
+                lookups,
+                text,
+                origin,
+                cut,
             )
         )
     return rows
+
+
+class _Who(NamedTuple):
+    """What every event of one caller repeats: its identity and lookup columns."""
+
+    identity: dict[str, Any]
+    text: str  # ``identity`` as JSON
+    username: str | None
+    key_id: str | None
+    principal: str | None  # the IAM entity whose access it was (access advisor)
+
+
+def _who(facts: Facts) -> _Who:
+    caller = facts.caller
+    if caller is not None and caller.kind is not CallerKind.ANONYMOUS:
+        kept = _CALLERS.get(id(caller))
+        if kept is not None and kept[0] is caller:
+            return kept[1]
+        who = identity.user_identity(caller)
+        found = _Who(
+            who,
+            _dumps(who),
+            column(_username(caller), 256),
+            column(who.get("accessKeyId"), 128),
+            column(_principal_arn(caller), 2048),
+        )
+        if len(_CALLERS) >= _MAX_KEPT:
+            _CALLERS.clear()
+        _CALLERS[id(caller)] = (caller, found)  # the object kept alive with its entry
+        return found
+    if facts.action in _UNSIGNED:
+        who = identity.federated_identity(facts.action, facts.params or {}, facts.result)
+    else:
+        who = identity.user_identity(None, facts.access_key_id)
+    name = who.get("userName")
+    username = column(str(name), 256) if name else None
+    return _Who(who, _dumps(who), username, column(who.get("accessKeyId"), 128), None)
+
+
+# Callers by object: authentication hands out the same object for every request of a
+# cached key or session.
+_CALLERS: dict[int, tuple[Caller, _Who]] = {}
+_MAX_KEPT = 4096
+
+
+class _Where(NamedTuple):
+    """An operation's event source and name, as columns and as record text."""
+
+    source: str
+    name: str  # the eventName column (a client's unknown action can be anything)
+    text: str  # ',"eventSource":...,"eventName":...,"awsRegion":...'
+
+
+def _where(service: str, action: str, region: str) -> _Where:
+    key = (service, action, region)
+    found = _WHERES.get(key)
+    if found is None:
+        source = f"{service}.amazonaws.com"
+        region = "us-east-1" if service in _GLOBAL else region
+        text = (
+            f',"eventSource":{_text(source)},"eventName":{_text(action)}'
+            f',"awsRegion":{_text(region)}'
+        )
+        found = _Where(column(source, 64) or "", column(action, 128) or "", text)
+        if len(_WHERES) >= _MAX_KEPT:
+            _WHERES.clear()
+        _WHERES[key] = found
+    return found
+
+
+_WHERES: dict[tuple[str, str, str], _Where] = {}
+
+
+def _params_text(params: Mapping[str, Any] | None) -> str:
+    """``params`` as the record writes them; the text of short scalar parameters (most
+    reads: a name, an ARN) is kept per value, as clients repeat their requests."""
+    if not params:
+        return "null" if params is None else "{}"
+    try:
+        key = tuple(params.items())
+        return _PARAMS[key]
+    except KeyError:
+        text = _clean_text(params)
+        if len(text) <= 512 and all(type(v) is str and len(v) <= 512 for v in params.values()):
+            if len(_PARAMS) >= _MAX_KEPT:
+                _PARAMS.clear()
+            _PARAMS[key] = text
+        return text
+    except TypeError:  # an unhashable value (a list, a map): not kept
+        return _clean_text(params)
+
+
+_PARAMS: dict[tuple[tuple[str, Any], ...], str] = {}
+# Members of a result that name what an assumption minted (looked up as resources).
+_MINTED = frozenset({"AssumedRoleUser", "Credentials"})
+
+
+def column(text: str | None, limit: int) -> str | None:
+    """``text`` as a lookup column holds it: cut to ``limit`` characters (the record keeps
+    the whole value), NUL replaced (PostgreSQL's text refuses it, and a client's Action
+    can hold one)."""
+    if text is None:
+        return None
+    if len(text) > limit:
+        text = text[:limit]
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _line(name: str) -> str:
+    """A resource name as one line of the resources column."""
+    return name.replace("\x00", "\ufffd").replace("\t", " ").replace("\n", " ")
 
 
 _text = json.encoder.encode_basestring  # a str as a JSON string (C-accelerated)
@@ -182,22 +292,24 @@ def _compact_encoder() -> Callable[[Any], str]:
 
 
 _dumps = _compact_encoder()
-_IDENTITIES: dict[int, tuple[Caller, dict[str, Any], str]] = {}
-_MAX_IDENTITIES = 4096
+_ORIGINS: dict[tuple[str, str, str], Origin] = {}
 
 
-def _identity_of(caller: Caller) -> tuple[dict[str, Any], str]:
-    """``userIdentity`` and its JSON text, kept per Caller object: authentication hands
-    out the same object for every request of a cached key or session."""
-    kept = _IDENTITIES.get(id(caller))
-    if kept is not None and kept[0] is caller:
-        return kept[1], kept[2]
-    who = identity.user_identity(caller)
-    text = _dumps(who)
-    if len(_IDENTITIES) >= _MAX_IDENTITIES:
-        _IDENTITIES.clear()
-    _IDENTITIES[id(caller)] = (caller, who, text)
-    return who, text
+def _origin(who_text: str, source_ip: str, user_agent: str) -> Origin:
+    """The request's origin, kept per (identity, address, agent): the digest is worked
+    out once for all the requests of a session from one client."""
+    key = (who_text, source_ip, user_agent)
+    found = _ORIGINS.get(key)
+    if found is not None:
+        return found
+    client = f',"sourceIPAddress":{_text(source_ip)},"userAgent":{_text(user_agent)}'
+    # JSON text never holds a raw newline, so the two texts cannot run into each other.
+    digest = hashlib.blake2b(f"{who_text}\n{client}".encode(), digest_size=16).digest()
+    found = Origin(digest, who_text, client)
+    if len(_ORIGINS) >= _MAX_KEPT:
+        _ORIGINS.clear()
+    _ORIGINS[key] = found
+    return found
 
 
 def _clean_text(value: Mapping[str, Any] | None) -> str:
@@ -231,81 +343,85 @@ def _uuid() -> str:
     Its 74 other bits are 42 random bits drawn once per process and a 32-bit counter
     that starts at a random value (RFC 9562's "fixed-length dedicated counter"): a
     process's ids of one millisecond never collide, and two processes' ids differ by
-    their random bits. A system call per id (``os.urandom``) cost as much as the rest."""
-    pid, node = _id_node[0]
-    if pid != os.getpid():  # a new process (a forked worker): new random bits
-        pid, node = _id_node[0] = (os.getpid(), int.from_bytes(os.urandom(10), "big") & _NODE_BITS)
-    value = (time.time_ns() // 1_000_000) << 80 | _UUID7 | node | next(_id_counter) & 0xFFFFFFFF
-    h = format(value, "032x")
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    their random bits. A system call per id (``os.urandom``) cost as much as the rest;
+    the text of all but the counter is kept for the millisecond."""
+    ms = time.time_ns() // 1_000_000
+    kept = _id_prefix[0]  # (ms, text), replaced whole: safe across threads
+    if kept[0] != ms:
+        h = format((ms << 80 | _UUID7 | _id_node[0]) >> 32, "024x")
+        kept = _id_prefix[0] = (ms, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return f"{kept[1]}{next(_id_counter[0]) & 0xFFFFFFFF:08x}"
 
 
 _UUID7 = 0x7 << 76 | 0b10 << 62  # the version (bits 76-79) and the variant (62-63)
 _NODE_BITS = (1 << 12) - 1 << 64 | (1 << 30) - 1 << 32  # rand_a, and rand_b above the counter
-_id_node = [(-1, 0)]  # (process id, its random bits), replaced whole
-_id_counter = itertools.count(int.from_bytes(os.urandom(4), "big"))
+_id_prefix: list[tuple[int, str]] = [(-1, "")]
+_id_node = [0]  # this process's random bits
+_id_counter = [itertools.count()]
 
 
-def _recipients(facts: Facts, resources: Sequence[tuple[str, str, str]]) -> list[str]:
-    accounts: list[str] = []
-    own = facts.caller.account_id if facts.caller is not None else facts.key_account
-    if own:
-        accounts.append(own)
-    for _, account, kind in resources:
-        if kind == "AWS::IAM::Role" and account and account not in accounts:
-            accounts.append(account)  # the role's account sees who assumed its role
-    for account in facts.also_seen_by:
-        if account and account not in accounts:
-            accounts.append(account)
-    return accounts or [""]
+def _new_process() -> None:
+    """Random bits and a counter of the process's own (at import, and in a forked child)."""
+    _id_node[0] = int.from_bytes(os.urandom(10), "big") & _NODE_BITS
+    _id_counter[0] = itertools.count(int.from_bytes(os.urandom(4), "big"))
+    _id_prefix[0] = (-1, "")
 
 
-def _resources(facts: Facts) -> list[tuple[str, str, str]]:
-    """(ARN, account, CloudTrail type) of what the request acted on."""
-    if facts.action in _ASSUME and facts.params is not None:
+_new_process()
+os.register_at_fork(after_in_child=_new_process)
+
+
+class _Target(NamedTuple):
+    """What a request acted on, as its record and its lookup columns name it."""
+
+    listed: str  # ',"resources":[...]'
+    lines: str  # the resources column's lines
+    role_account: str | None  # a role's account, which sees who assumed its role
+
+
+def _target(facts: Facts) -> _Target | None:
+    """The request's target: an assumed role's ARN, or the entity acted on."""
+    assumed = facts.action in _ASSUME
+    if assumed and facts.params is not None:
         arn = str(facts.params.get("RoleArn") or facts.params.get("roleArn") or "")
     elif facts.target_arn and facts.target_arn != "*":
         arn = facts.target_arn
     else:
-        return []
-    found = _resource(arn)
-    return [found] if found is not None else []
+        return None
+    return _target_of(arn, assumed)
 
 
 @functools.lru_cache(maxsize=4096)
-def _resource(arn: str) -> tuple[str, str, str] | None:
-    """(ARN, account, CloudTrail type) of ``arn``; kept, as requests repeat their targets."""
+def _target_of(arn: str, assumed: bool) -> _Target | None:
+    """Kept per ARN: requests repeat their targets."""
     parsed = parse_arn(arn)
     if parsed is None:
         return None
     kind = _RESOURCE_TYPES.get(parsed.resource.partition("/")[0])
-    return None if kind is None else (arn, parsed.account, kind)
+    if kind is None:
+        return None
+    listed = (
+        f',"resources":[{{"ARN":{_text(arn)},"accountId":{_text(parsed.account)},"type":"{kind}"}}]'
+    )
+    name = arn if assumed else arn.rpartition("/")[2]
+    role = kind == "AWS::IAM::Role" and parsed.account
+    return _Target(listed, f"{kind}\t{_line(name)}\n", column(parsed.account, 12) if role else None)
 
 
-def _lookup_resources(
-    facts: Facts, resources: Sequence[tuple[str, str, str]]
-) -> list[tuple[str, str]]:
-    """LookupEvents' (ResourceType, ResourceName): an IAM entity by name, a role assumed
-    by ARN, and the session and key an assumption minted."""
-    found = []
-    for arn, _, kind in resources:
-        name = arn if facts.action in _ASSUME else arn.rpartition("/")[2]
-        found.append((kind, name))
-    result = facts.result or {}
+def _minted(result: Mapping[str, Any]) -> str:
+    """Lookup lines for the session and key an assumption minted."""
+    found = ""
     user = result.get("AssumedRoleUser")
     if isinstance(user, Mapping) and user.get("Arn"):
-        found.append(("AWS::STS::AssumedRole", str(user["Arn"])))
+        found += f"AWS::STS::AssumedRole\t{_line(str(user['Arn']))}\n"
     credentials = result.get("Credentials")
     if isinstance(credentials, Mapping) and credentials.get("AccessKeyId"):
-        found.append(("AWS::IAM::AccessKey", str(credentials["AccessKeyId"])))
+        found += f"AWS::IAM::AccessKey\t{_line(str(credentials['AccessKeyId']))}\n"
     return found
 
 
-def _username(facts: Facts, who: Mapping[str, Any]) -> str | None:
-    caller = facts.caller
-    if caller is None or caller.kind is CallerKind.ANONYMOUS:
-        name = who.get("userName")
-        return str(name) if name else None
+def _username(caller: Caller) -> str | None:
+    """LookupEvents' Username of a signed request's caller."""
     if caller.kind is CallerKind.ROOT:
         return "root"
     if caller.kind is CallerKind.ROLE_SESSION:

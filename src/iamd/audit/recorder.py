@@ -4,25 +4,31 @@ A committed write's event is appended in the write's own transaction, so the two
 or vanish together (``in_transaction``). Every other event (reads, refusals, failed
 authentication) is built when it is submitted (``submit``), while what it is built from
 is at hand, queued, and stored in batches: ``INTERVAL`` after the first event of a batch,
-or as soon as ``BATCH`` are waiting, by a callback on the server's event loop, the thread
-that serves requests. Not a thread of its own: under CPython's GIL a second busy thread
-makes the event loop wait for it after every I/O wait, which cost more requests per
-second than the work itself. A read pays for building its record and for its row in one
-batch of many, not for a write transaction of its own. Queued records are plain text in
-a tuple: the request's objects are let go at once, not carried through the garbage
+or as soon as ``BATCH`` are waiting. A read pays for building its record; its row goes
+in a batch of many, not in a write transaction of its own. Queued records are plain text
+in a tuple: the request's objects are let go at once, not carried through the garbage
 collector's generations until their batch is stored.
 
-On SQLite the write-ahead log is checkpointed after each batch in a thread of the loop's
-executor (the copy runs in SQLite, without the GIL), so that no commit on the loop ever
-reaches the log's size at which SQLite checkpoints it there, fsyncs included.
+The event loop (the thread that serves requests) only decides when a batch is due; a
+thread of the recorder's own stores it (``_store_loop``), so the loop goes on answering
+while SQLite inserts, commits and checkpoints. That thread needs the GIL only to hand
+the rows to the driver: a batch goes in a few many-row statements, and the driver runs
+each statement and the commit without the GIL (one-row statements would take it back,
+from the loop, once a row). An in-memory database is one connection that every thread
+shares, so there the loop stores the batch itself.
+
+On SQLite the storing thread also copies the write-ahead log into the database file once
+the batches since the last copy hold ``CHECKPOINT_BYTES`` of records, so that no commit
+reaches the log's size at which SQLite does it itself, fsyncs included.
 
 ``close`` (server shutdown) drains the queue; only a process killed outright can lose
 queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
 never among them. Without a running event loop (a script, a test) the queue is stored
 when ``flush`` or ``close`` is called.
 
-Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the loop's default executor, in
-batches, so a large backlog is forgotten without a long transaction.
+Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the storing thread (or the loop's
+default executor), in batches, so a large backlog is forgotten without a long
+transaction.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import operator
 import os
 import threading
 from collections import deque
@@ -42,7 +49,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from iamd import metrics
 from iamd.audit.event import Facts, build
 from iamd.store import audit_events
-from iamd.store.audit_events import StoredEvent
+from iamd.store.audit_events import Origin, StoredEvent
 from iamd.store.db import Database, StoreError
 
 log = logging.getLogger("iamd.audit")
@@ -50,6 +57,10 @@ log = logging.getLogger("iamd.audit")
 INTERVAL = 0.2  # seconds from a batch's first event to its flush
 BATCH = 500
 MAX_QUEUED = 100_000  # beyond this, new queued events are counted as dropped and logged
+MAX_ORIGINS_KEPT = 100_000  # origins known stored this hour, before the set starts again
+# Records stored between two checkpoints of SQLite's write-ahead log: with their lookup
+# columns and index entries, well under the 1,000 pages at which a commit checkpoints.
+CHECKPOINT_BYTES = 1_500_000
 RETENTION_EVERY = dt.timedelta(hours=1)
 
 
@@ -77,23 +88,25 @@ class Recorder:
         self._sink_lock = threading.Lock()
         self._sink = _open_sink(log_path) if log_path else None
         self._last_retention: dt.datetime | None = None
-        # A SQLite file has a write-ahead log to checkpoint; an in-memory database is one
-        # connection shared by every thread, which a thread's checkpoint must not touch.
-        self._checkpoints = database.is_sqlite and database.engine.url.database not in (
-            None,
-            "",
-            ":memory:",
-        )
-        self._checkpoint_done = threading.Event()  # clear while one runs in the executor
-        self._checkpoint_done.set()
+        # An in-memory database is one connection shared by every thread: only the loop
+        # stores in it. A SQLite file has a write-ahead log to checkpoint.
+        in_memory = database.is_sqlite and database.engine.url.database in (None, "", ":memory:")
+        self._threaded = not in_memory
+        self._checkpoints = database.is_sqlite and not in_memory
+        self._since_checkpoint = 0  # bytes of records stored since the last checkpoint
+        self._storer: threading.Thread | None = None
+        self._due = threading.Event()  # set: a batch is due, for the storing thread
+        self._closing = False
         self.dropped = 0
+        self._origins_hour: dt.datetime | None = None
+        self._origins_stored: set[bytes] = set()  # digests stored in _origins_hour
 
     # -- the request path -------------------------------------------------------------
 
     def in_transaction(self, conn: Connection, facts: Facts) -> list[StoredEvent]:
         """Append ``facts``' events in ``conn``'s transaction; the rows, to pass to
         ``after_commit`` once it has committed."""
-        rows = build(facts)
+        rows = [row.whole() for row in build(facts)]  # its whole record: no origin to store
         audit_events.append(conn, rows)
         return rows
 
@@ -135,31 +148,45 @@ class Recorder:
 
     def _flush_on_loop(self) -> None:
         self._scheduled, self._soon = None, False
-        self.flush()
-        self._checkpoint()
-        self._apply_retention()
+        if not self._threaded:
+            self.flush()
+            self._apply_retention()
+            return
+        if self._storer is None or not self._storer.is_alive():
+            self._storer = threading.Thread(target=self._store_loop, name="iamd-audit", daemon=True)
+            self._storer.start()
+        if not self._due.is_set():
+            self._due.set()
+
+    def _store_loop(self) -> None:
+        """The storing thread: each time batches are due, store the queue, then
+        checkpoint and forget as due; until ``close``."""
+        while True:
+            self._due.wait()
+            self._due.clear()
+            if self._closing:
+                return
+            try:
+                self.flush()
+                self._checkpoint()
+                self._apply_retention()
+            except Exception:  # the thread must outlive a surprise; the queue stays
+                log.exception("the audit trail's storing thread failed a round")
 
     def _checkpoint(self) -> None:
-        """On SQLite, copy the write-ahead log into the database file from a thread of the
-        loop's executor after each batch, so that the log never grows to the size at which
-        a commit does it itself (1,000 pages): a batch's commit would then hold the event
-        loop for the copy and its fsyncs, tens of milliseconds. The thread spends that
-        time in SQLite, without the GIL."""
-        if not self._checkpoints or not self._checkpoint_done.is_set():
+        """On SQLite, copy the write-ahead log into the database file once the batches
+        since the last copy hold ``CHECKPOINT_BYTES`` of records, so that the log never
+        grows to the size at which a commit does it itself (1,000 pages of 4 KiB). Not
+        after every batch: each copy has its fsyncs and copies again the pages every batch
+        touches (the last leaves, the index's); one copy every few batches cost a quarter
+        less CPU per event."""
+        if not self._checkpoints or self._since_checkpoint < CHECKPOINT_BYTES:
             return
-        self._checkpoint_done.clear()
-        try:
-            asyncio.get_running_loop().run_in_executor(None, self._checkpoint_now)
-        except RuntimeError:  # the loop's executor is shut down: the loop is ending
-            self._checkpoint_done.set()
-
-    def _checkpoint_now(self) -> None:
+        self._since_checkpoint = 0
         try:
             self.database.run(False, audit_events.checkpoint)
         except (SQLAlchemyError, StoreError):
             log.exception("could not checkpoint the database's write-ahead log")
-        finally:
-            self._checkpoint_done.set()
 
     # -- storing ----------------------------------------------------------------------
 
@@ -171,8 +198,10 @@ class Recorder:
                 while self._queue and len(rows) < BATCH:
                     rows.append(self._queue.popleft())
                 batch = rows
+                hour = self._now().replace(minute=0, second=0, microsecond=0)
+                origins = self._origins_to_store(rows, hour)
                 try:
-                    self.database.run(True, functools.partial(_append, rows))
+                    self.database.run(True, functools.partial(_append, rows, origins, hour))
                 except (OperationalError, StoreError):  # the database is away or busy
                     log.exception("could not store %d audit events; will try again", len(rows))
                     self._queue.extendleft(reversed(batch))
@@ -185,10 +214,30 @@ class Recorder:
                         log.exception("could not store audit events; will try again")
                         self._queue.extendleft(reversed(batch))
                         break
+                else:
+                    self._stored_origins(origins, hour)
+                self._since_checkpoint += sum(map(len, map(_text_of, rows)))
                 self._write_sink(rows)
             metrics.AUDIT_QUEUED.set(len(self._queue))
             if self._queue:
                 self._schedule()  # a failed batch is tried again later
+
+    def _origins_to_store(self, rows: Sequence[StoredEvent], hour: dt.datetime) -> list[Origin]:
+        """The origins ``rows`` name that this process has not stored in ``hour``: once an
+        origin is marked used in an hour, retention keeps it for days."""
+        if self._origins_hour != hour:
+            self._origins_hour = hour
+            self._origins_stored.clear()
+        stored = self._origins_stored
+        found = {o.digest: o for row in rows if (o := row.origin) is not None}
+        return [o for digest, o in found.items() if digest not in stored]
+
+    def _stored_origins(self, origins: Sequence[Origin], hour: dt.datetime) -> None:
+        if self._origins_hour != hour:
+            return
+        if len(self._origins_stored) > MAX_ORIGINS_KEPT:
+            self._origins_stored.clear()  # bounded: they are stored again, no more
+        self._origins_stored.update(o.digest for o in origins)
 
     def _one_by_one(self, rows: list[StoredEvent]) -> list[StoredEvent]:
         """Store each of ``rows`` on its own; those refused are dropped (and counted), so
@@ -196,7 +245,7 @@ class Recorder:
         stored = []
         for row in rows:
             try:
-                self.database.run(True, functools.partial(_append, [row]))
+                self.database.run(True, functools.partial(_append, [row.whole()], [], None))
             except (OperationalError, StoreError):
                 raise
             except SQLAlchemyError:
@@ -234,7 +283,12 @@ class Recorder:
                 )
                 total += gone
                 if gone == 0:
-                    return total
+                    break
+            while self.database.run(
+                True, lambda conn: audit_events.forget_origins_before(conn, cutoff)
+            ):
+                pass
+            return total
         except (SQLAlchemyError, StoreError):
             log.exception("could not apply the audit retention period")
             return total
@@ -243,8 +297,11 @@ class Recorder:
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled, self._soon = None, False
+        self._closing = True
+        self._due.set()
+        if self._storer is not None:
+            self._storer.join(timeout=30)  # its round ends; not under a closed database
         self.flush()
-        self._checkpoint_done.wait(timeout=10)  # not under a database being closed
         if self._sink is not None:
             os.close(self._sink)
             self._sink = None
@@ -263,8 +320,15 @@ class Recorder:
                 log.exception("could not write the audit log file")
 
 
-def _append(rows: list[StoredEvent], conn: Connection) -> None:
+def _append(
+    rows: list[StoredEvent], origins: Sequence[Origin], hour: dt.datetime | None, conn: Connection
+) -> None:
+    if origins and hour is not None:
+        audit_events.store_origins(conn, origins, hour)
     audit_events.append(conn, rows)
+
+
+_text_of = operator.attrgetter("text")
 
 
 def _open_sink(path: str) -> int:

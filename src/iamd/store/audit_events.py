@@ -8,19 +8,31 @@ through that index and compares the attribute on each row (LookupEvents is a sea
 one account's recent trail, not a point query). Pages are keyed on ``(event_time, seq)``
 from the newest down, so events appended while a caller pages never repeat or vanish from
 the pages still to come.
+
+A queued event is stored compact: most of a read's record is who called (its
+``userIdentity``) and from where (``sourceIPAddress``, ``userAgent``), the same for every
+request of a session, so that part, its ``Origin``, is kept once in ``audit_origins`` and
+the event's row names it by digest and holds the rest of the text (half a session's row,
+and SQLite's insert costs by the byte). Each batch stores the origins it names that this
+process has not stored in the same hour, in the batch's own transaction; an origin's
+``last_used`` is that hour, and retention forgets an origin only hours after the events
+that could name it. A lookup puts every record back together, byte for byte.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from iamd.store.db import as_utc
-from iamd.store.schema import audit_events
+from iamd.store.schema import audit_events, audit_origins
 from iamd.store.sql import Query, begin_sqlite, on_driver
 
 # LookupEvents' attribute keys -> the column each one compares with.
@@ -31,6 +43,19 @@ _COLUMNS = {
     "EventSource": audit_events.c.event_source,
     "AccessKeyId": audit_events.c.access_key_id,
 }
+
+
+# Every record starts so; its userIdentity follows.
+RECORD_START = '{"eventVersion":"1.09","userIdentity":'
+
+
+class Origin(NamedTuple):
+    """Who made a request and from where: the parts of its record that every request of
+    one session (or key) from one client shares."""
+
+    digest: bytes  # 16 bytes of BLAKE2b over both texts
+    identity: str  # the userIdentity value, as JSON
+    client: str  # ',"sourceIPAddress":...,"userAgent":...'
 
 
 class StoredEvent(NamedTuple):
@@ -47,8 +72,30 @@ class StoredEvent(NamedTuple):
     username: str | None
     access_key_id: str | None
     principal_arn: str | None
-    record: str  # the CloudTrail record, as JSON text
-    resources: tuple[tuple[str, str], ...] = ()  # (resource type, resource name)
+    resource_lines: str  # "type<TAB>name" lines, as the resources column holds them
+    text: str  # the record as JSON; with an origin, the rest of it
+    origin: Origin | None = None
+    cut: int = 0  # where in ``text`` the origin's client part goes
+
+    @property
+    def resources(self) -> tuple[tuple[str, str], ...]:
+        """(resource type, resource name) of each resource LookupEvents names."""
+        return tuple(
+            (kind, name)
+            for kind, _, name in (line.partition("\t") for line in self.resource_lines.splitlines())
+        )
+
+    @property
+    def record(self) -> str:
+        """The CloudTrail record, as JSON text."""
+        o = self.origin
+        if o is None:
+            return self.text
+        return f"{RECORD_START}{o.identity}{self.text[: self.cut]}{o.client}{self.text[self.cut :]}"
+
+    def whole(self) -> StoredEvent:
+        """This event with its whole record in its text, naming no origin."""
+        return self if self.origin is None else self._replace(text=self.record, origin=None, cut=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +116,8 @@ _EVENT_COLUMNS = (
     "principal_arn",
     "resources",
     "record",
+    "origin",
+    "cut",
 )
 _INSERT_EVENT = Query(
     insert(audit_events).values({name: bindparam(name) for name in _EVENT_COLUMNS})
@@ -88,48 +137,89 @@ def append(conn: Connection, events: Sequence[StoredEvent]) -> None:
 
 
 def _values(e: StoredEvent) -> tuple[Any, ...]:
-    """``e``'s column values, in ``_EVENT_COLUMNS``' order."""
-    return (
-        e.event_id,
-        _clean(e.account_id, 12),
-        e.event_time,
-        _clean(e.event_name, 128),
-        _clean(e.event_source, 64),
-        e.read_only,
-        _clean(e.username, 256),
-        _clean(e.access_key_id, 128),
-        _clean(e.principal_arn, 2048),
-        "".join(f"{_clean(kind)}\t{_line(name)}\n" for kind, name in e.resources),
-        _clean(e.record),
-    )
+    """``e``'s column values, in ``_EVENT_COLUMNS``' order (its builder made each one as
+    its column holds it: cut to length, no NUL)."""
+    origin = e.origin
+    if origin is None:
+        return (*e[:11], None, None)
+    return (*e[:11], origin.digest, e.cut)
 
 
-_SQLITE_INSERT = (
-    f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
-)
+# Rows per INSERT statement on SQLite, largest first: a batch goes in a few statements of
+# these sizes (a handful of texts in the driver's statement cache, whatever the batch),
+# each one step of SQLite's, run without the GIL.
+_CHUNKS = (256, 64, 16, 4, 1)
+_SQLITE_INSERTS = {
+    size: f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES "
+    + ", ".join(["(" + ", ".join("?" * len(_EVENT_COLUMNS)) + ")"] * size)
+    for size in _CHUNKS
+}
+
+
+def _sqlite_row(e: StoredEvent) -> tuple[Any, ...]:
+    """``e``'s column values as SQLite keeps them, in ``_EVENT_COLUMNS``' order."""
+    origin = e.origin
+    time = _sqlite_time(e.event_time)
+    if origin is None:
+        return (e[0], e[1], time, e[3], e[4], 1 if e[5] else 0, *e[6:11], None, None)
+    return (e[0], e[1], time, e[3], e[4], 1 if e[5] else 0, *e[6:11], origin.digest, e.cut)
 
 
 def _append_sqlite(conn: Connection, events: Sequence[StoredEvent]) -> None:
     """The rows as SQLite keeps them (the time as text, the flag as 0 or 1, as the
     columns' types would write them), inserted on the driver in positional form:
     SQLAlchemy's per-value conversions and the named parameters' binding cost twice as
-    much as SQLite's insert."""
-    rows = [
-        (*v[:2], _sqlite_time(v[2]), *v[3:5], 1 if v[5] else 0, *v[6:])
-        for v in map(_values, events)
-    ]
+    much as SQLite's insert. Many rows to a statement: the driver releases the GIL for
+    each step of a statement, and a batch of one-row steps would take it back, from
+    whichever thread holds it, once a row."""
+    values = list(itertools.chain.from_iterable(map(_sqlite_row, events)))
     driver = conn.connection.driver_connection
     assert driver is not None  # INVARIANT: a checked-out connection has its driver's
     if not driver.in_transaction:
         begin_sqlite(conn)
-    on_driver(conn, _SQLITE_INSERT, driver.executemany, _SQLITE_INSERT, rows, params=rows[:1])
+    width, start, left = len(_EVENT_COLUMNS), 0, len(events)
+    while left:
+        size = next(size for size in _CHUNKS if size <= left)
+        insert = _SQLITE_INSERTS[size]
+        end = start + size * width
+        on_driver(conn, insert, driver.execute, insert, values[start:end], params=values[start:end])
+        start, left = end, left - size
+
+
+def store_origins(conn: Connection, origins: Iterable[Origin], hour: dt.datetime) -> None:
+    """Insert ``origins``, or mark them used in ``hour`` (an hour's start) where they are
+    stored already. The row is written only when its ``last_used`` is older, but a
+    conflicting row is locked either way on PostgreSQL, so a retention that would delete
+    it waits for this transaction and then finds it used."""
+    rows = [
+        {"digest": o.digest, "identity": o.identity, "client": o.client, "last_used": hour}
+        for o in origins
+    ]
+    if not rows:
+        return
+    insert_origin = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    stmt = insert_origin(audit_origins)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[audit_origins.c.digest],
+            set_={"last_used": stmt.excluded.last_used},
+            where=audit_origins.c.last_used < stmt.excluded.last_used,
+        ),
+        rows,
+    )
 
 
 def _sqlite_time(moment: dt.datetime) -> str:
     """``moment`` as SQLAlchemy's SQLite DateTime writes it: its own fields (no zone
-    conversion), to the microsecond."""
-    return moment.isoformat(" ", "microseconds")[:26]
+    conversion), to the microsecond; the events of one second share its first part."""
+    second = moment.replace(microsecond=0)
+    last = _last_second[0]  # one (second, text) pair, replaced whole: safe across threads
+    if second != last[0]:
+        last = _last_second[0] = (second, second.isoformat(" ")[:19])
+    return f"{last[1]}.{moment.microsecond:06d}"
+
+
+_last_second: list[tuple[dt.datetime | None, str]] = [(None, "")]
 
 
 def checkpoint(conn: Connection) -> None:
@@ -163,8 +253,13 @@ def lookup(
     queued event can be stored after a newer one).
     """
     t = audit_events.c
-    query = select(audit_events)
-    clauses = []
+    o = audit_origins.c
+    query = select(audit_events, o.identity, o.client).outerjoin(
+        audit_origins, t.origin == o.digest
+    )
+    # A compact event whose origin is gone (retention forgets origins hours after the
+    # events that could name them) has no record to show.
+    clauses = [or_(t.origin.is_(None), o.digest.is_not(None))]
     if account_id is not None:
         clauses.append(t.account_id == account_id)
     if start is not None:
@@ -203,12 +298,21 @@ def lookup(
                 username=row.username,
                 access_key_id=row.access_key_id,
                 principal_arn=row.principal_arn,
-                record=row.record,
-                resources=_resources_of(row.resources),
+                resource_lines=row.resources,
+                text=_record_of(row),
             ),
         )
         for row in rows
     ]
+
+
+def _record_of(row: Any) -> str:
+    """A stored row's whole record: its text, or its origin's parts put back in it."""
+    text: str = row.record
+    if row.origin is None:
+        return text
+    cut = row.cut
+    return f"{RECORD_START}{row.identity}{text[:cut]}{row.client}{text[cut:]}"
 
 
 def last_access(
@@ -252,24 +356,13 @@ def forget_before(conn: Connection, cutoff: dt.datetime, batch: int = 5000) -> i
     return len(seqs)
 
 
-def _line(name: str) -> str:
-    return name.replace("\x00", "\ufffd").replace("\t", " ").replace("\n", " ")
-
-
-def _clean(text: str | None, limit: int | None = None) -> str | None:
-    """``text`` as its column can hold it: cut to ``limit`` characters (a lookup column;
-    the record keeps the whole value), NUL replaced (PostgreSQL's text refuses it, and a
-    client's Action can hold one)."""
-    if text is None:
-        return None
-    if limit is not None and len(text) > limit:
-        text = text[:limit]
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
-
-
-def _resources_of(text: str) -> tuple[tuple[str, str], ...]:
-    found = []
-    for line in text.splitlines():
-        kind, _, name = line.partition("\t")
-        found.append((kind, name))
-    return tuple(found)
+def forget_origins_before(conn: Connection, cutoff: dt.datetime, batch: int = 5000) -> int:
+    """Delete up to ``batch`` origins not used since well before ``cutoff`` (a queue's
+    delay and the hour ``last_used`` is kept to); how many went."""
+    o = audit_origins.c
+    unused = o.last_used < cutoff - _STORED_LATE - dt.timedelta(hours=1)
+    digests = [row.digest for row in conn.execute(select(o.digest).where(unused).limit(batch))]
+    if not digests:
+        return 0
+    # ``unused`` again: a batch that has just marked one used (and holds its row) wins.
+    return conn.execute(delete(audit_origins).where(o.digest.in_(digests), unused)).rowcount

@@ -492,6 +492,10 @@ _SEQ = BigInteger().with_variant(Integer, "sqlite")
 # the lookup columns are LookupEvents' attributes, ``resources`` its resources as lines of
 # "type<TAB>name", the record the event's JSON. One index only: every write request adds
 # a row in its own transaction, and each index is another page written with it.
+# A queued event (a read, a refusal) is stored compact: ``origin`` names its caller's
+# identity, address and user agent, kept once in ``audit_origins``, and ``record`` holds
+# the rest of its JSON, the origin's parts going back in at the start and at ``cut``. A
+# write's event (``origin`` NULL) holds its whole record.
 audit_events = Table(
     "audit_events",
     metadata,
@@ -507,7 +511,22 @@ audit_events = Table(
     Column("principal_arn", String(2048)),
     Column("resources", Text, nullable=False),
     Column("record", Text, nullable=False),
+    Column("origin", LargeBinary(16)),
+    Column("cut", Integer),
     Index("ix_audit_events_account_time", "account_id", "event_time"),
+)
+
+# An event's origin: its caller's ``userIdentity`` and its ``sourceIPAddress`` and
+# ``userAgent`` members, as JSON text, keyed by a digest of both (the same on every
+# node). ``last_used`` (to the hour) is when an event that names it was last stored;
+# retention forgets the origins no kept event can name.
+audit_origins = Table(
+    "audit_origins",
+    metadata,
+    Column("digest", LargeBinary(16), primary_key=True),
+    Column("identity", Text, nullable=False),
+    Column("client", Text, nullable=False),
+    _ts("last_used"),
 )
 
 # --- IAM's access advisor: the jobs GenerateServiceLastAccessedDetails starts. A job keeps

@@ -148,6 +148,26 @@ def test_event_ids_are_distinct_version_7_uuids_in_time_order() -> None:
     assert abs(millis[-1] - time.time() * 1000) < 60_000
 
 
+def test_a_forked_worker_draws_its_own_random_bits_for_event_ids() -> None:
+    """Workers are forked from one process: their ids of the same millisecond must not
+    share the random part, or two workers' events could get one id."""
+    import os
+
+    mine = uuid.UUID(event._uuid())
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first id, then out without cleanup
+        os.write(write, event._uuid().encode())
+        os._exit(0)
+    os.close(write)
+    theirs = uuid.UUID(os.read(read, 64).decode())
+    os.close(read)
+    os.waitpid(pid, 0)
+    random_part = (1 << 80) - 1 ^ (1 << 32) - 1  # below the time, above the counter
+    assert mine.int & random_part != theirs.int & random_part
+    assert (theirs.version, theirs.variant) == (7, uuid.RFC_4122)
+
+
 def test_records_are_compact_json_whatever_the_values() -> None:
     params = {
         "Text": 'caf\u00e9 \u2028 "q" \\ \x01',
