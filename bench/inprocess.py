@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{name:<20} off {off * 1e6:5.0f} us  on {on * 1e6:5.0f} us  "
                     f"added {(on - off) * 1e6:4.0f} us ({(on - off) / off:+.0%}) CPU/request; "
-                    f"{len(stalls)} batches stored by the loop, wall p50 "
+                    f"{len(stalls)} batches stored, each p50 "
                     f"{stalls[len(stalls) // 2] * 1e3:.1f} ms, max {stalls[-1] * 1e3:.1f} ms"
                 )
                 continue

@@ -322,7 +322,7 @@ def _clean_text(value: Mapping[str, Any] | None) -> str:
 
 def _iso(moment: dt.datetime) -> str:
     """``2026-12-04T05:09:19Z`` (UTC); the events of one second share one text."""
-    second = moment.replace(microsecond=0)
+    second = moment.toordinal() * 86400 + moment.hour * 3600 + moment.minute * 60 + moment.second
     last = _last_second[0]  # one (second, text) pair, replaced whole: safe across threads
     if second != last[0]:
         last = _last_second[0] = (
@@ -333,7 +333,7 @@ def _iso(moment: dt.datetime) -> str:
     return last[1]
 
 
-_last_second: list[tuple[dt.datetime | None, str]] = [(None, "")]
+_last_second: list[tuple[int, str]] = [(-1, "")]
 
 
 def _uuid() -> str:

@@ -212,14 +212,14 @@ def store_origins(conn: Connection, origins: Iterable[Origin], hour: dt.datetime
 def _sqlite_time(moment: dt.datetime) -> str:
     """``moment`` as SQLAlchemy's SQLite DateTime writes it: its own fields (no zone
     conversion), to the microsecond; the events of one second share its first part."""
-    second = moment.replace(microsecond=0)
+    second = moment.toordinal() * 86400 + moment.hour * 3600 + moment.minute * 60 + moment.second
     last = _last_second[0]  # one (second, text) pair, replaced whole: safe across threads
     if second != last[0]:
-        last = _last_second[0] = (second, second.isoformat(" ")[:19])
+        last = _last_second[0] = (second, moment.replace(microsecond=0).isoformat(" ")[:19])
     return f"{last[1]}.{moment.microsecond:06d}"
 
 
-_last_second: list[tuple[dt.datetime | None, str]] = [(None, "")]
+_last_second: list[tuple[int, str]] = [(-1, "")]
 
 
 def checkpoint(conn: Connection) -> None:
