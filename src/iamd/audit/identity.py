@@ -22,13 +22,16 @@ def user_identity(caller: Caller | None, access_key_id: str | None = None) -> di
     identity: dict[str, Any]
     if kind is CallerKind.SERVICE:
         return {"type": "AWSService", "invokedBy": caller.name or caller.arn}
-    identity = {
-        "type": _TYPES[kind],
-        "principalId": caller.user_id,
-        "arn": caller.arn,
-        "accountId": caller.account_id,
-    }
-    if caller.access_key_id:
+    # What a caller leaves empty is left out, as CloudTrail leaves out what a failed
+    # console sign-in never established (a user's ARN; an unknown user's id); an empty
+    # access key id is written, as it is for a console sign-in (no key was used).
+    identity = {"type": _TYPES[kind]}
+    if caller.user_id:
+        identity["principalId"] = caller.user_id
+    if caller.arn:
+        identity["arn"] = caller.arn
+    identity["accountId"] = caller.account_id
+    if caller.access_key_id is not None:
         identity["accessKeyId"] = caller.access_key_id
     if kind is CallerKind.USER and caller.name:
         identity["userName"] = caller.name

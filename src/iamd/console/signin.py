@@ -3,7 +3,8 @@ new password.
 
 Messages are AWS's sign-in page's: one for every wrong account, user or password. The
 password check (one scrypt hash) runs off the event loop; the attempt, its failure count
-and the minted session are one transaction (``iam.sign_in``).
+and the minted session are one transaction (``iam.sign_in``). Every attempt on an account
+the store has, refused or not, is a ConsoleLogin event in its trail (``sign_in_events``).
 
 A console session is temporary credentials minted for the person (``sts.credentials.mint``
 with ``console`` set): an IAM user's lasts 12 hours and acts as the user, MFA-authenticated
@@ -133,13 +134,13 @@ async def sign_in_post(visit: Visit) -> Response:
         return outcome, mint_identity(visit, conn, outcome.account_id, outcome.user, None)
 
     outcome, identity = await run_in_threadpool(rt.database.run, True, attempt)
-    known = root or outcome.user is not None
-    if not outcome.retry_after and known and not (outcome.ok and outcome.mfa_serials):
+    if not (outcome.ok and outcome.mfa_serials):  # a right password is recorded after the code
         events.record(
             visit,
             success=outcome.ok,
             account_id=outcome.account_id,
             user=outcome.user,
+            root=root,
             mfa_used=False,
         )
     if not outcome.ok:
@@ -214,9 +215,14 @@ async def mfa_post(visit: Visit) -> Response:
 
     outcome, identity = await run_in_threadpool(rt.database.run, True, check)
     wait = outcome.retry_after
-    if not wait and outcome.user is not None:
+    if outcome.user is not None:  # None: the user was deleted since the password step
         events.record(
-            visit, success=outcome.ok, account_id=account_id, user=outcome.user, mfa_used=True
+            visit,
+            success=outcome.ok,
+            account_id=account_id,
+            user=outcome.user,
+            root=False,
+            mfa_used=True,
         )
     if identity is None:
         error = too_many(wait) if wait else WRONG_CODE

@@ -13,7 +13,10 @@ The rules, as AWS's sign-in applies them:
   password being looked at. Counts live in the store, so every node slows the same
   attacker;
 - every refusal says the same thing, whether the account, the user or the password was
-  wrong, and costs one password hash either way.
+  wrong, and costs one password hash either way;
+- every outcome names the account and the user it was for, when they exist, so that the
+  audit trail records every attempt on an account (a refusal unseen too: two indexed
+  reads, no hash).
 
 The password check is one scrypt hash (tens of milliseconds): callers run it off the
 event loop.
@@ -50,8 +53,10 @@ _DECOY = hash_password("iamd sign-in decoy password")
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an attempt found. ``ok``: the password was right; ``retry_after``: refused
-    unseen, that many seconds to wait. A refusal names the account and user it was for
-    when they exist (for the audit trail; the person is told nothing more)."""
+    unseen, that many seconds to wait. Every outcome, a refusal unseen too, names the
+    account (``account_id``) and the user it was for when they exist (for the audit
+    trail; the person is told nothing more): an account without a user, on an attempt
+    that named a user, is a user name the account does not have."""
 
     ok: bool
     account_id: str | None = None
@@ -91,15 +96,24 @@ def attempt(
     """One sign-in attempt; the caller commits (failures are written here)."""
     key = subject(account_reference, user_name)
     wait = wait_seconds(store.failures(conn, key), now)
-    if wait:
-        return Outcome(ok=False, retry_after=wait)
     account_id = resolve_account(conn, account_reference)
+    if wait:
+        user = _named_user(conn, account_id, user_name)
+        return Outcome(ok=False, account_id=account_id, user=user, retry_after=wait)
     outcome = _check(conn, now, account_id, user_name, password[:MAX_NAME])
     if outcome.ok:
         store.clear_failures(conn, key)
     else:
         store.record_failure(conn, key, now, now - FORGET_AFTER)
     return outcome
+
+
+def _named_user(conn: Connection, account_id: str | None, user_name: str | None) -> User | None:
+    """The user ``user_name`` names in ``account_id``, if both exist."""
+    if account_id is None or user_name is None:
+        return None
+    row = naming.find_by_name(conn, naming.USER, account_id, user_name[:MAX_NAME])
+    return user_from_row(row) if row is not None else None
 
 
 def _check(
@@ -114,11 +128,10 @@ def _check(
             return Outcome(ok=False, account_id=account_id)
         store.note_root_sign_in(conn, account_id, now)
         return Outcome(ok=True, account_id=account_id)
-    row = naming.find_by_name(conn, naming.USER, account_id, user_name[:MAX_NAME])
-    if row is None:
+    user = _named_user(conn, account_id, user_name)
+    if user is None:
         verify_password(password, _DECOY)
-        return Outcome(ok=False)
-    user = user_from_row(row)
+        return Outcome(ok=False, account_id=account_id)
     checked = check_sign_in(conn, user, password, now)
     if not checked.ok:
         return Outcome(ok=False, account_id=account_id, user=user)
@@ -152,9 +165,9 @@ def attempt_code(
     devices (each code is taken once). A wrong code counts as a failed attempt."""
     key = subject(account_id, user_name)
     wait = wait_seconds(store.failures(conn, key), now)
-    if wait:
-        return Outcome(ok=False, retry_after=wait)
     row = get_user_by_id(conn, user_id)
+    if wait:
+        return Outcome(ok=False, account_id=account_id, user=row, retry_after=wait)
     serials = [d.serial_number for d in mfa_store.devices_of_user(conn, user_id) if d.enabled_at]
     ok = (
         row is not None

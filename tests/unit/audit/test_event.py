@@ -252,3 +252,29 @@ def test_a_record_is_exactly_the_text_it_always_was(monkeypatch: pytest.MonkeyPa
         'tCategory":"Management","eventID":"00000000-0000-7000-8000-000000000000","recipi'
         'entAccountId":"111111111111"}'
     )
+
+
+def test_what_a_caller_leaves_empty_is_left_out_of_its_identity() -> None:
+    """A failed console sign-in's identities: no ARN (nor, for a user name the account does
+    not have, an id), an empty access key id; an API caller's stay whole."""
+    unknown = Caller(CallerKind.USER, "111111111111", "", "", access_key_id="", name="HIDDEN")
+    facts = Facts(request_id="r", time=NOW, service="signin", action="ConsoleLogin")
+    facts.caller = unknown
+    (row,) = build(facts)
+    assert json.loads(row.record)["userIdentity"] == {
+        "type": "IAMUser",
+        "accountId": "111111111111",
+        "accessKeyId": "",
+        "userName": "HIDDEN",
+    }
+    assert (row.account_id, row.username) == ("111111111111", "HIDDEN")
+    facts.caller = ALICE
+    (row,) = build(facts)
+    assert json.loads(row.record)["userIdentity"] == {
+        "type": "IAMUser",
+        "principalId": "AIDAALICE",
+        "arn": ALICE.arn,
+        "accountId": "111111111111",
+        "accessKeyId": "AKIAALICE",
+        "userName": "alice",
+    }
