@@ -176,6 +176,8 @@ def test_sign_ins_are_in_the_audit_trail_and_console_calls_too(
     assert failure["errorMessage"] == "Failed authentication"
     assert success["responseElements"] == {"ConsoleLogin": "Success"}
     assert success["additionalEventData"]["MFAUsed"] == "Yes"
+    assert {r["eventType"] for r in (success, failure)} == {"AwsConsoleSignIn"}
+    assert "requestID" not in success and "requestID" not in failure
     # the dashboard's own call, made with dora's console session
     trail = iamd_server.client("cloudtrail", account)
     deadline = time.monotonic() + 10

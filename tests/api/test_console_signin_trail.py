@@ -131,6 +131,7 @@ def _assert_failure(record: dict[str, Any], account_id: str, message: str) -> No
     assert record["responseElements"] == {"ConsoleLogin": "Failure"}
     assert record["readOnly"] is False
     assert record["recipientAccountId"] == account_id
+    assert record["eventType"] == "AwsConsoleSignIn" and "requestID" not in record
 
 
 def test_an_unknown_user_name_is_recorded_in_its_account_and_hidden_everywhere(

@@ -112,8 +112,9 @@ def build(facts: Facts) -> list[StoredEvent]:
     head = (
         f'{at}{error},"requestParameters":{_params_text(facts.params)}'
         f',"responseElements":{response}{additional}'
-        f',"requestID":{_text(facts.request_id)},"readOnly":{_BOOL[facts.read_only]}'
-        f'{listed},"eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"'
+        f'{_request_id(facts)},"readOnly":{_BOOL[facts.read_only]}'
+        f'{listed},"eventType":"{_EVENT_TYPES.get(facts.service, "AwsApiCall")}"'
+        ',"managementEvent":true,"eventCategory":"Management"'
     )
     origin = _origin(who.text, facts.source_ip, facts.user_agent)
     cut = len(at)
@@ -156,6 +157,15 @@ def build(facts: Facts) -> list[StoredEvent]:
             )
         )
     return rows
+
+
+# CloudTrail's eventType by event source: a console sign-in is no API call.
+_EVENT_TYPES = {"signin": "AwsConsoleSignIn"}
+
+
+def _request_id(facts: Facts) -> str:
+    """The ``requestID`` member: a console sign-in's record has none."""
+    return "" if facts.service == "signin" else f',"requestID":{_text(facts.request_id)}'
 
 
 class _Who(NamedTuple):

@@ -278,3 +278,13 @@ def test_what_a_caller_leaves_empty_is_left_out_of_its_identity() -> None:
         "accessKeyId": "AKIAALICE",
         "userName": "alice",
     }
+
+
+def test_a_console_sign_in_is_no_api_call_and_has_no_request_id() -> None:
+    """CloudTrail writes a sign-in's eventType as AwsConsoleSignIn, with no requestID."""
+    (row,) = build(Facts(request_id="r", time=NOW, service="signin", action="ConsoleLogin"))
+    record = json.loads(row.record)
+    assert record["eventType"] == "AwsConsoleSignIn" and "requestID" not in record
+    (row,) = build(Facts(request_id="r", time=NOW, service="iam", action="GetRole"))
+    record = json.loads(row.record)
+    assert (record["eventType"], record["requestID"]) == ("AwsApiCall", "r")
