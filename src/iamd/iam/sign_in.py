@@ -25,6 +25,7 @@ event loop.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -76,9 +77,11 @@ def resolve_account(conn: Connection, reference: str) -> str | None:
 
 
 def subject(account_reference: str, user_name: str | None) -> str:
-    """The row failures are counted under: what was typed, bounded and folded."""
+    """The row failures are counted under: a digest of what was typed, bounded and folded.
+    Never the text itself: a password typed in the user name box would stay in the store."""
     who = ROOT if user_name is None else user_name
-    return f"{account_reference.strip().lower()[:63]}/{who.lower()[:MAX_NAME]}"
+    typed = f"{account_reference.strip().lower()[:63]}/{who.lower()[:MAX_NAME]}"
+    return hashlib.sha256(typed.encode()).hexdigest()
 
 
 def wait_seconds(failures: store.Failures | None, now: dt.datetime) -> int:

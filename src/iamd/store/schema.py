@@ -630,7 +630,8 @@ root_login_profiles = Table(
 sign_in_failures = Table(
     "sign_in_failures",
     metadata,
-    Column("subject", String(200), primary_key=True),  # "<account id>/<user name or root>"
+    Column("subject", String(200), primary_key=True),  # SHA-256 of "<account>/<user or root>"
     Column("failures", Integer, nullable=False),
     _ts("last_failure_at"),
+    Index("ix_sign_in_failures_last_failure_at", "last_failure_at"),
 )

@@ -1,8 +1,10 @@
 """The console's sign-in state: root passwords and failed attempts (no business rules).
 
-Failures are counted per subject (``<account id>/<user name>`` or ``<account id>/root``)
-in one row that every node updates with a single upsert, so two nodes failing at once
-both count.
+Failures are counted per subject (a digest of ``<account>/<user name>`` or
+``<account>/root``) in one row that every node updates with a single upsert, so two
+nodes failing at once both count. Each failure also deletes a few of the rows whose
+count is forgotten (through the index on their time), so that names tried once do not
+pile up: more go than each failure adds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from iamd.store import schema
 
 _ROOT = schema.root_login_profiles
 _FAIL = schema.sign_in_failures
+SWEEP = 8  # forgotten rows deleted with each failure
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -81,6 +84,14 @@ def record_failure(
         index_elements=[_FAIL.c.subject], set_={"failures": count, "last_failure_at": now}
     )
     conn.execute(stmt)
+    stale = (
+        select(_FAIL.c.subject)
+        .where(_FAIL.c.last_failure_at < forget_before)
+        .order_by(_FAIL.c.last_failure_at)
+        .limit(SWEEP)
+        .scalar_subquery()
+    )
+    conn.execute(delete(_FAIL).where(_FAIL.c.subject.in_(stale)))
 
 
 def clear_failures(conn: Connection, subject: str) -> None:

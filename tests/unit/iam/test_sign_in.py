@@ -69,3 +69,40 @@ def test_a_refusal_unseen_of_an_unknown_account_names_nothing(h: Harness) -> Non
         _attempt(h, "999999999990", "ann", "wrong")
     refused = _attempt(h, "999999999990", "ann", "wrong")
     assert refused == sign_in.Outcome(ok=False, retry_after=1)
+
+
+def _failure_rows(h: Harness) -> list[tuple[str, int]]:
+    from sqlalchemy import select
+
+    from iamd.store.schema import sign_in_failures
+
+    with h.db.transaction() as conn:
+        rows = conn.execute(select(sign_in_failures.c.subject, sign_in_failures.c.failures))
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+
+def test_a_name_typed_in_the_user_box_is_never_stored(h: Harness) -> None:
+    """A failure is counted under a digest of what was typed: a password typed in the user
+    name box is not kept in the store, in any case."""
+    typed = "Tr0ub4dor&3-typed-here"
+    _attempt(h, ACCOUNT, typed, "nope")
+    _attempt(h, ACCOUNT, typed, "nope")
+    rows = _failure_rows(h)
+    assert [count for _, count in rows] == [2]  # still counted, under one subject
+    assert all(typed.lower() not in subject and typed not in subject for subject, _ in rows)
+    assert all(len(subject) == 64 for subject, _ in rows)
+
+
+def test_forgotten_failures_are_swept_by_later_ones(h: Harness) -> None:
+    """Names tried once do not pile up: each failure deletes more forgotten rows than
+    it adds."""
+    from iamd.store.sign_in import SWEEP
+
+    for n in range(2 * SWEEP):
+        _attempt(h, ACCOUNT, f"sprayed-{n}", "nope")
+    assert len(_failure_rows(h)) == 2 * SWEEP
+    h.clock.advance(sign_in.FORGET_AFTER.total_seconds() + 60)
+    _attempt(h, ACCOUNT, "ann", "nope")
+    assert len(_failure_rows(h)) == SWEEP + 1  # SWEEP of the old ones went, ann's came
+    _attempt(h, ACCOUNT, "ann", "nope")
+    assert _failure_rows(h) == [(sign_in.subject(ACCOUNT, "ann"), 2)]
