@@ -97,9 +97,10 @@ def attempt(
     conn: Connection, now: dt.datetime, account_reference: str, user_name: str | None, password: str
 ) -> Outcome:
     """One sign-in attempt; the caller commits (failures are written here)."""
-    key = subject(account_reference, user_name)
-    wait = wait_seconds(store.failures(conn, key), now)
     account_id = resolve_account(conn, account_reference)
+    # One count per account whether it was named by id or by alias.
+    key = subject(account_id or account_reference, user_name)
+    wait = wait_seconds(store.failures(conn, key), now)
     if wait:
         user = _named_user(conn, account_id, user_name)
         return Outcome(ok=False, account_id=account_id, user=user, retry_after=wait)

@@ -106,3 +106,12 @@ def test_forgotten_failures_are_swept_by_later_ones(h: Harness) -> None:
     assert len(_failure_rows(h)) == SWEEP + 1  # SWEEP of the old ones went, ann's came
     _attempt(h, ACCOUNT, "ann", "nope")
     assert _failure_rows(h) == [(sign_in.subject(ACCOUNT, "ann"), 2)]
+
+
+def test_failures_by_alias_and_by_account_id_are_one_count(h: Harness) -> None:
+    """Naming the account by its alias gives no fresh attempts after failing by its id."""
+    h.call("CreateAccountAlias", {"AccountAlias": "acme"})
+    for _ in range(sign_in.FREE_ATTEMPTS):
+        assert not _attempt(h, ACCOUNT, "ann", "nope").retry_after
+    assert _attempt(h, "acme", "ann", PASSWORD).retry_after  # slowed, password unread
+    assert _attempt(h, "ACME", "ann", PASSWORD).retry_after
