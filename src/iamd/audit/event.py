@@ -241,7 +241,9 @@ _WHERES: dict[tuple[str, str, str], _Where] = {}
 
 def _params_text(params: Mapping[str, Any] | None) -> str:
     """``params`` as the record writes them; the text of short scalar parameters (most
-    reads: a name, an ARN) is kept per value, as clients repeat their requests."""
+    reads: a name, an ARN) is kept per value, as clients repeat their requests. Never
+    parameters with a secret among them (a password, an MFA code): the key kept would
+    hold it."""
     if not params:
         return "null" if params is None else "{}"
     try:
@@ -249,7 +251,11 @@ def _params_text(params: Mapping[str, Any] | None) -> str:
         return _PARAMS[key]
     except KeyError:
         text = _clean_text(params)
-        if len(text) <= 512 and all(type(v) is str and len(v) <= 512 for v in params.values()):
+        if (
+            len(text) <= 512
+            and redact.HIDDEN not in text
+            and all(type(v) is str and len(v) <= 512 for v in params.values())
+        ):
             if len(_PARAMS) >= _MAX_KEPT:
                 _PARAMS.clear()
             _PARAMS[key] = text

@@ -288,3 +288,17 @@ def test_a_console_sign_in_is_no_api_call_and_has_no_request_id() -> None:
     (row,) = build(Facts(request_id="r", time=NOW, service="iam", action="GetRole"))
     record = json.loads(row.record)
     assert (record["eventType"], record["requestID"]) == ("AwsApiCall", "r")
+
+
+def test_parameters_with_a_secret_are_never_kept_between_requests() -> None:
+    """Short parameters' text is kept per value for the next request; a secret among
+    them (a password, an MFA code) must not stay in the process for that."""
+    secret = "Sw0rdfish-kept?"
+    params = {"UserName": "ann", "Password": secret}
+    (row,) = build(Facts(request_id="r", time=NOW, service="iam", action="Get", params=params))
+    assert secret not in row.record and redact.HIDDEN in row.record
+    kept = [value for key in event._PARAMS for _, value in key]
+    assert secret not in kept
+    plain = {"RoleName": "kept-role"}
+    build(Facts(request_id="r", time=NOW, service="iam", action="GetRole", params=plain))
+    assert tuple(plain.items()) in event._PARAMS
