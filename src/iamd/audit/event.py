@@ -130,7 +130,7 @@ def build(facts: Facts) -> list[StoredEvent]:
             accounts.append(account)
     if len(accounts) > 1 or (own and (len(own) > 12 or "\x00" in own)):
         accounts = [column(account, 12) or "" for account in accounts]
-    if result and _MINTED.intersection(result):
+    if result and ("Credentials" in result or "AssumedRoleUser" in result):
         lookups += _minted(result)
     if not accounts:
         accounts = [""]
@@ -265,8 +265,6 @@ def _params_text(params: Mapping[str, Any] | None) -> str:
 
 
 _PARAMS: dict[tuple[tuple[str, Any], ...], str] = {}
-# Members of a result that name what an assumption minted (looked up as resources).
-_MINTED = frozenset({"AssumedRoleUser", "Credentials"})
 
 
 def column(text: str | None, limit: int) -> str | None:
