@@ -40,6 +40,7 @@ from iamd.model.arn import is_account_id, parse_arn
 from iamd.model.caller import Caller, CallerKind
 from iamd.operations import Target
 from iamd.policy import CompiledPolicy, ContextValue, Decision, Evaluation, PolicyKind
+from iamd.policy.simulate import CONTEXT_KEY_TYPES
 
 AUTHORIZE_ACTION = "iamd:Authorize"
 SIGNING_NAME = "iamd"
@@ -56,22 +57,7 @@ _ACTION = re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+", re.ASCII)
 _METHOD = re.compile(r"[A-Z]{1,16}", re.ASCII)
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
 _KEY = re.compile(r"[A-Za-z0-9_.-]+:[^\s]+", re.ASCII)
-_KEY_TYPES = frozenset(
-    {
-        "string",
-        "stringList",
-        "numeric",
-        "numericList",
-        "boolean",
-        "booleanList",
-        "ip",
-        "ipList",
-        "binary",
-        "binaryList",
-        "date",
-        "dateList",
-    }
-)
+_KEY_TYPES = frozenset(CONTEXT_KEY_TYPES)
 # Keys iamd derives from the client's credentials, its request and the clock: a service
 # may not supply them (``sourceIp`` and ``secureTransport`` are fields of their own).
 _DERIVED_KEY_PREFIXES = (

@@ -12,23 +12,10 @@ from starlette.responses import Response
 from iamd.console.calls import described, lines, listed
 from iamd.console.web import MAX_FORM_BYTES, Visit, page
 from iamd.errors import ServiceError
+from iamd.policy.simulate import CONTEXT_KEY_TYPES
 
 CUSTOM = "custom"
 SEPARATOR = "---"  # a line of its own between pasted documents
-TYPES = (
-    "string",
-    "stringList",
-    "numeric",
-    "numericList",
-    "boolean",
-    "booleanList",
-    "ip",
-    "ipList",
-    "binary",
-    "binaryList",
-    "date",
-    "dateList",
-)
 
 
 def documents(value: str) -> list[str]:
@@ -79,7 +66,7 @@ def _render(visit: Visit, status: int, **values: Any) -> Response:
         status=status,
         principals=_principals(visit),
         custom=CUSTOM,
-        types=TYPES,
+        types=CONTEXT_KEY_TYPES,
         **{**defaults, **values},
     )
 

@@ -201,9 +201,22 @@ def _owner_account(owner: str | None) -> str | None:
     return parsed.account if parsed else owner
 
 
-_LIST_TYPES = frozenset(
-    {"stringList", "numericList", "booleanList", "ipList", "binaryList", "dateList"}
+# The simulate APIs' ContextKeyType values (IAM's enum), each scalar before its list.
+CONTEXT_KEY_TYPES = (
+    "string",
+    "stringList",
+    "numeric",
+    "numericList",
+    "boolean",
+    "booleanList",
+    "ip",
+    "ipList",
+    "binary",
+    "binaryList",
+    "date",
+    "dateList",
 )
+_LIST_TYPES = frozenset(t for t in CONTEXT_KEY_TYPES if t.endswith("List"))
 
 
 def context_from_entries(entries: Sequence[Mapping[str, Any]]) -> dict[str, ContextValue]:
