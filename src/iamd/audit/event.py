@@ -192,9 +192,7 @@ def _who(facts: Facts) -> _Who:
             column(who.get("accessKeyId"), 128),
             column(_principal_arn(caller), 2048),
         )
-        if len(_CALLERS) >= _MAX_KEPT:
-            _CALLERS.clear()
-        _CALLERS[id(caller)] = (caller, found)  # the object kept alive with its entry
+        _keep(_CALLERS, id(caller), (caller, found))  # the object kept alive with its entry
         return found
     if facts.action in _UNSIGNED:
         who = identity.federated_identity(facts.action, facts.params or {}, facts.result)
@@ -209,6 +207,14 @@ def _who(facts: Facts) -> _Who:
 # cached key or session.
 _CALLERS: dict[int, tuple[Caller, _Who]] = {}
 _MAX_KEPT = 4096
+
+
+def _keep(kept: dict[Any, Any], key: Any, value: Any) -> None:
+    """Keep ``value`` under ``key`` in one of this module's caches, which start again
+    when full: a client's varied input costs memory up to ``_MAX_KEPT`` entries, no more."""
+    if len(kept) >= _MAX_KEPT:
+        kept.clear()
+    kept[key] = value
 
 
 class _Where(NamedTuple):
@@ -230,9 +236,7 @@ def _where(service: str, action: str, region: str) -> _Where:
             f',"awsRegion":{_text(region)}'
         )
         found = _Where(column(source, 64) or "", column(action, 128) or "", text)
-        if len(_WHERES) >= _MAX_KEPT:
-            _WHERES.clear()
-        _WHERES[key] = found
+        _keep(_WHERES, key, found)
     return found
 
 
@@ -256,9 +260,7 @@ def _params_text(params: Mapping[str, Any] | None) -> str:
             and redact.HIDDEN not in text
             and all(type(v) is str and len(v) <= 512 for v in params.values())
         ):
-            if len(_PARAMS) >= _MAX_KEPT:
-                _PARAMS.clear()
-            _PARAMS[key] = text
+            _keep(_PARAMS, key, text)
         return text
     except TypeError:  # an unhashable value (a list, a map): not kept
         return _clean_text(params)
@@ -320,9 +322,7 @@ def _origin(who_text: str, source_ip: str, user_agent: str) -> Origin:
     # JSON text never holds a raw newline, so the two texts cannot run into each other.
     digest = hashlib.blake2b(f"{who_text}\n{client}".encode(), digest_size=16).digest()
     found = Origin(digest, who_text, client)
-    if len(_ORIGINS) >= _MAX_KEPT:
-        _ORIGINS.clear()
-    _ORIGINS[key] = found
+    _keep(_ORIGINS, key, found)
     return found
 
 
