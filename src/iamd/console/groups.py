@@ -23,10 +23,6 @@ from iamd.console.web import Visit, page
 from iamd.errors import ServiceError
 
 
-def _name(visit: Visit) -> str:
-    return str(visit.request.path_params["name"])
-
-
 def group_url(name: str) -> str:
     return "/console/groups/" + quote(name, safe="")
 
@@ -79,7 +75,7 @@ def _group(visit: Visit, name: str) -> tuple[dict[str, Any], list[dict[str, Any]
 
 @page("/console/groups/{name}")
 async def show_group(visit: Visit) -> Response:
-    name = _name(visit)
+    name = visit.path_name
     group, members = _group(visit, name)
     done = DONE.get(visit.request.query_params.get("done", ""))
     if done:
@@ -99,7 +95,7 @@ async def show_group(visit: Visit) -> Response:
 
 @page("/console/groups/{name}/members", ("POST",))
 async def add_member(visit: Visit) -> Response:
-    name = _name(visit)
+    name = visit.path_name
     user = await text(visit, "user", 128)
     visit.call("iam", "AddUserToGroup", {"GroupName": name, "UserName": user})
     return visit.redirect(group_url(name) + "?done=added")
@@ -107,7 +103,7 @@ async def add_member(visit: Visit) -> Response:
 
 @page("/console/groups/{name}/members/remove", ("POST",))
 async def remove_member(visit: Visit) -> Response:
-    name = _name(visit)
+    name = visit.path_name
     user = await text(visit, "user", 128)
     visit.call("iam", "RemoveUserFromGroup", {"GroupName": name, "UserName": user})
     return visit.redirect(group_url(name) + "?done=removed")
@@ -117,7 +113,7 @@ async def remove_member(visit: Visit) -> Response:
 async def delete_group(visit: Visit) -> Response:
     """DeleteGroup after what AWS's console removes first (members, policies), each
     through its own operation."""
-    name = _name(visit)
+    name = visit.path_name
     await visit.form()
     named = {"GroupName": name}
     for user in _group(visit, name)[1]:

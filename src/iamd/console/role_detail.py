@@ -107,10 +107,10 @@ def show(
 
 @page("/console/roles/{name}")
 async def role_page(visit: Visit) -> Response:
-    return show(visit, visit.request.path_params["name"])
+    return show(visit, visit.path_name)
 
 
 @page("/console/roles/{name}/")
 async def role_page_slash(visit: Visit) -> Response:
     """The same page, for a role whose name (``create``) the create form's URL holds."""
-    return show(visit, visit.request.path_params["name"])
+    return show(visit, visit.path_name)

@@ -40,7 +40,7 @@ def edit(suffix: str) -> Callable[[Change], Change]:
 
     def register(change: Change) -> Change:
         async def handler(visit: Visit) -> Response:
-            name = visit.request.path_params["name"]
+            name = visit.path_name
             form = await visit.form()
             try:
                 done = change(visit, name, form)

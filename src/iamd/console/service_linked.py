@@ -94,7 +94,7 @@ async def service_linked_roles(visit: Visit) -> Response:
 
 @page(PAGE + "/{name}/delete", ("POST",))
 async def delete_service_linked_role(visit: Visit) -> Response:
-    name = visit.request.path_params["name"]
+    name = visit.path_name
     if await visit.field("acknowledge") != "yes":
         return show(visit, status=400, note=f"Tick the box to delete {name}; nothing was deleted.")
     try:

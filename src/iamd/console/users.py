@@ -21,10 +21,6 @@ from iamd.console.web import Visit, page
 from iamd.errors import ServiceError
 
 
-def _name(visit: Visit) -> str:
-    return str(visit.request.path_params["name"])
-
-
 def user_url(name: str) -> str:
     return "/console/users/" + quote(name, safe="")
 
@@ -86,7 +82,7 @@ async def create_user(visit: Visit) -> Response:
 
 @page("/console/users/{name}")
 async def show_user(visit: Visit) -> Response:
-    name = _name(visit)
+    name = visit.path_name
     user = visit.call("iam", "GetUser", {"UserName": name})["User"]
     if visit.request.query_params.get("created"):
         visit.flashes.append(("ok", f"User {name} created."))
@@ -113,7 +109,7 @@ async def show_user(visit: Visit) -> Response:
 
 @page("/console/users/{name}/groups", ("POST",))
 async def add_to_group(visit: Visit) -> Response:
-    name = _name(visit)
+    name = visit.path_name
     group = await text(visit, "group", 128)
     visit.call("iam", "AddUserToGroup", {"UserName": name, "GroupName": group})
     return visit.redirect(user_url(name) + "?added=1")
@@ -124,7 +120,7 @@ async def delete_user(visit: Visit) -> Response:
     """DeleteUser after what AWS's console removes first (the password, access keys,
     group memberships, policies, MFA devices): each through its own operation, so a
     person allowed only some of them is refused at the first they may not do."""
-    name = _name(visit)
+    name = visit.path_name
     await visit.form()
     named = {"UserName": name}
     profile, _ = attempt(visit, "GetLoginProfile", named)

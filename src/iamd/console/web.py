@@ -126,6 +126,11 @@ class Visit:
     def signed_in(self) -> bool:
         return self.session is not None and self.session.stage == SIGNED_IN
 
+    @property
+    def path_name(self) -> str:
+        """The entity's name in the page's path (``/console/roles/{name}``...)."""
+        return str(self.request.path_params["name"])
+
     # -- forms -------------------------------------------------------------------------
 
     async def form(self) -> dict[str, list[str]]:
