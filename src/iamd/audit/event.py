@@ -109,11 +109,14 @@ def build(facts: Facts) -> list[StoredEvent]:
     # origin's identity, ``at``, the origin's client part, then the rest; the row holds
     # all but the origin's parts, which are kept once.
     at = f',"eventTime":"{_iso(facts.time)}"{where.text}'
+    if where.api_call:
+        request, kind = f',"requestID":{_text(facts.request_id)}', "AwsApiCall"
+    else:
+        request, kind = "", "AwsConsoleSignIn"
     head = (
         f'{at}{error},"requestParameters":{_params_text(facts.params)}'
-        f',"responseElements":{response}{additional}'
-        f'{_request_id(facts)},"readOnly":{_BOOL[facts.read_only]}'
-        f'{listed},"eventType":"{_EVENT_TYPES.get(facts.service, "AwsApiCall")}"'
+        f',"responseElements":{response}{additional}{request}'
+        f',"readOnly":{_BOOL[facts.read_only]}{listed},"eventType":"{kind}"'
         ',"managementEvent":true,"eventCategory":"Management"'
     )
     origin = _origin(who.text, facts.source_ip, facts.user_agent)
@@ -157,15 +160,6 @@ def build(facts: Facts) -> list[StoredEvent]:
             )
         )
     return rows
-
-
-# CloudTrail's eventType by event source: a console sign-in is no API call.
-_EVENT_TYPES = {"signin": "AwsConsoleSignIn"}
-
-
-def _request_id(facts: Facts) -> str:
-    """The ``requestID`` member: a console sign-in's record has none."""
-    return "" if facts.service == "signin" else f',"requestID":{_text(facts.request_id)}'
 
 
 class _Who(NamedTuple):
@@ -223,6 +217,9 @@ class _Where(NamedTuple):
     source: str
     name: str  # the eventName column (a client's unknown action can be anything)
     text: str  # ',"eventSource":...,"eventName":...,"awsRegion":...'
+    # An API call (eventType AwsApiCall, with a requestID), or a console sign-in, which
+    # CloudTrail records as AwsConsoleSignIn without one.
+    api_call: bool
 
 
 def _where(service: str, action: str, region: str) -> _Where:
@@ -235,7 +232,8 @@ def _where(service: str, action: str, region: str) -> _Where:
             f',"eventSource":{_text(source)},"eventName":{_text(action)}'
             f',"awsRegion":{_text(region)}'
         )
-        found = _Where(column(source, 64) or "", column(action, 128) or "", text)
+        api_call = service != "signin"
+        found = _Where(column(source, 64) or "", column(action, 128) or "", text, api_call)
         _keep(_WHERES, key, found)
     return found
 
