@@ -62,6 +62,11 @@ class Settings:
     audit_reads: bool = True
     audit_log: str | None = None
     audit_retention_days: int = 90
+    # ``iamd serve`` stores the queued events (reads, refusals) in a process of their own
+    # unless IAMD_AUDIT_PROCESS=off, and tells its workers where it listens through
+    # IAMD_AUDIT_STORER (its socket; not a setting of the user's).
+    audit_process: bool = True
+    audit_storer: str | None = None
 
     @property
     def database_url(self) -> str:
@@ -88,6 +93,8 @@ class Settings:
             audit_reads=_on(env.get("IAMD_AUDIT_READS", "on")),
             audit_log=env.get("IAMD_AUDIT_LOG") or None,
             audit_retention_days=int(env.get("IAMD_AUDIT_RETENTION_DAYS") or 90),
+            audit_process=_on(env.get("IAMD_AUDIT_PROCESS", "on")),
+            audit_storer=env.get("IAMD_AUDIT_STORER") or None,
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in chosen:

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _workers(pid: int) -> list[int]:
-    """The worker processes of the server ``pid`` (not multiprocessing's resource tracker)."""
+def _children(pid: int) -> list[int]:
+    """The processes the server ``pid`` started: its workers and its audit storing process
+    (not multiprocessing's resource tracker)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -62,6 +63,12 @@ def _sockets_of(pid: int, inodes: set[str]) -> int:
     return count
 
 
+def _workers(pid: int, port: int) -> list[int]:
+    """The server's workers: those of its processes that listen on ``port``."""
+    listening = _inodes(port, LISTEN)
+    return [child for child in _children(pid) if _sockets_of(child, listening)]
+
+
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[IamdServer]:
     server = IamdServer("sqlite", tmp_path / "data", None, _master_key())
@@ -75,7 +82,7 @@ def two_workers(tmp_path: Path) -> Iterator[IamdServer]:
 
 def test_connections_are_spread_over_the_workers(two_workers: IamdServer) -> None:
     assert two_workers.process is not None
-    workers = _workers(two_workers.process.pid)
+    workers = _workers(two_workers.process.pid, two_workers.port)
     assert len(workers) == 2
     iam = two_workers.client("iam")
     assert iam.get_user()["User"]["Arn"].endswith(":root")
@@ -93,14 +100,15 @@ def test_connections_are_spread_over_the_workers(two_workers: IamdServer) -> Non
     assert min(served) >= 4, served  # one worker holding (nearly) all leaves the other idle
 
 
-def test_sigterm_stops_every_worker(two_workers: IamdServer) -> None:
+def test_sigterm_stops_every_worker_and_the_storing_process(two_workers: IamdServer) -> None:
     process = two_workers.process
     assert process is not None
-    workers = _workers(process.pid)
-    assert len(workers) == 2
+    children = _children(process.pid)
+    assert len(_workers(process.pid, two_workers.port)) == 2
+    assert len(children) == 3  # and the audit storing process
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    for pid in workers:
+    for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
 
 

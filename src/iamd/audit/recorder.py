@@ -26,6 +26,14 @@ when ``flush`` or ``close`` is called.
 
 Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the loop's default executor, in
 batches, so a large backlog is forgotten without a long transaction.
+
+Under ``iamd serve`` a worker's recorder is given the address of the server's storing
+process (``storer``): its batches are then shipped there (``audit.shipping``) rather than
+stored, and that process's own recorder stores them (``accept``), checkpoints and applies
+retention. A read then costs its worker the record's building and a share of one send per
+batch: the insert, its write-ahead log and the checkpoints run on another core. Should
+the storing process be gone, the worker logs it and stores its events itself from then on,
+those that had not reached it whole included.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from iamd import metrics
 from iamd.audit.event import Facts, build
+from iamd.audit.shipping import Shipper
 from iamd.store import audit_events
 from iamd.store.audit_events import Origin, StoredEvent
 from iamd.store.db import Database, StoreError
@@ -71,8 +80,12 @@ class Recorder:
         now: Callable[[], dt.datetime] | None = None,
         interval: float = INTERVAL,
         reads: bool = True,
+        storer: str | None = None,
     ) -> None:
         self.database = database
+        self._storer = storer  # the storing process's address: batches are shipped there
+        self._shipper: Shipper | None = None
+        self._watched: asyncio.AbstractEventLoop | None = None  # watching the shipper's socket
         self.reads = reads
         self.retention_days = retention_days
         self.interval = interval
@@ -117,11 +130,7 @@ class Recorder:
         reads are not recorded. Never raises: a request's answer does not depend on it."""
         if not self.reads and facts.read_only and facts.error_code is None:
             return
-        if len(self._queue) >= MAX_QUEUED:
-            self.dropped += 1
-            metrics.AUDIT_DROPPED.inc()
-            if self.dropped % 10_000 == 1:
-                log.error("audit queue full: %d events dropped so far", self.dropped)
+        if self._full():
             return
         try:
             self._queue.extend(build(facts))
@@ -129,6 +138,25 @@ class Recorder:
             log.exception("could not build the audit event of %s", facts.request_id)
             return
         self._schedule()
+
+    def accept(self, rows: Sequence[StoredEvent]) -> None:
+        """Queue ``rows``, built by a worker, to be stored with the rest of their batch
+        (the storing process's side of ``audit.shipping``)."""
+        if not self._full(len(rows)):
+            self._queue.extend(rows)
+            self._schedule()
+
+    def _full(self, count: int = 1) -> bool:
+        """Whether ``count`` more events would overflow what waits here; if so they are
+        counted as dropped and logged."""
+        waiting = len(self._queue) + self._pending_rows()
+        if waiting < MAX_QUEUED:
+            return False
+        self.dropped += count
+        metrics.AUDIT_DROPPED.inc(count)
+        if self.dropped % 10_000 < count:
+            log.error("audit queue full: %d events dropped so far", self.dropped)
+        return True
 
     def _schedule(self) -> None:
         try:
@@ -147,8 +175,9 @@ class Recorder:
     def _flush_on_loop(self) -> None:
         self._scheduled, self._soon = None, False
         self.flush()
-        self._checkpoint()
-        self._apply_retention()
+        if self._storer is None:  # the storing process does both for the events it stores
+            self._checkpoint()
+            self._apply_retention()
 
     def _checkpoint(self) -> None:
         """On SQLite, copy the write-ahead log into the database file from a thread of the
@@ -181,8 +210,11 @@ class Recorder:
     # -- storing ----------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Store every queued event now."""
+        """Store every queued event now (ship it, when a storing process stores them)."""
         with self._lock:
+            if self._storer is not None and self._ship():
+                metrics.AUDIT_QUEUED.set(len(self._queue) + self._pending_rows())
+                return
             while self._queue:
                 rows: list[StoredEvent] = []
                 while self._queue and len(rows) < BATCH:
@@ -211,6 +243,71 @@ class Recorder:
             metrics.AUDIT_QUEUED.set(len(self._queue))
             if self._queue:
                 self._schedule()  # a failed batch is tried again later
+
+    # -- shipping to the storing process ------------------------------------------------
+
+    def _ship(self) -> bool:
+        """Hand the queue to the storing process; False when it cannot be reached (from
+        then on, this recorder stores its events itself)."""
+        assert self._storer is not None  # INVARIANT: called only when shipping
+        if self._shipper is None and not self._queue:
+            return True  # nothing to hand over: no connection yet
+        try:
+            if self._shipper is None:
+                self._shipper = Shipper(self._storer)
+            if self._queue:
+                self._shipper.queue(list(self._queue))  # held there (ValueError: still here)
+                self._queue.clear()
+            self._shipper.write()
+        except (OSError, ValueError):
+            self._stop_shipping("cannot hand audit events to the storing process")
+            return False
+        if self._shipper.pending_rows:
+            self._watch()
+        return True
+
+    def _watch(self) -> None:
+        """Write the rest when the socket takes it, from the event loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop: the next flush, or close, writes it
+        if self._watched is None and self._shipper is not None:
+            loop.add_writer(self._shipper.fileno, self._on_writable)
+            self._watched = loop
+
+    def _on_writable(self) -> None:
+        with self._lock:
+            if self._shipper is None:
+                return
+            try:
+                done = self._shipper.write()
+            except OSError:
+                self._stop_shipping("cannot hand audit events to the storing process")
+                self._schedule()
+                return
+            if done:
+                self._unwatch()
+
+    def _unwatch(self) -> None:
+        if self._watched is not None and self._shipper is not None:
+            if not self._watched.is_closed():
+                self._watched.remove_writer(self._shipper.fileno)
+            self._watched = None
+
+    def _stop_shipping(self, why: str) -> None:
+        """Store from now on what this recorder queues, and what did not reach the
+        storing process whole."""
+        log.exception("%s; this process stores its audit events itself from now on", why)
+        if self._shipper is not None:
+            self._unwatch()
+            self._queue.extendleft(reversed(self._shipper.unsent()))
+            self._shipper.close()
+            self._shipper = None
+        self._storer = None
+
+    def _pending_rows(self) -> int:
+        return self._shipper.pending_rows if self._shipper is not None else 0
 
     def _origins_to_store(self, rows: Sequence[StoredEvent], hour: dt.datetime) -> list[Origin]:
         """The origins ``rows`` name that this process has not stored in ``hour``: once an
@@ -288,6 +385,18 @@ class Recorder:
             self._scheduled.cancel()
             self._scheduled, self._soon = None, False
         self.flush()
+        if self._shipper is not None:
+            with self._lock:
+                try:
+                    self._shipper.drain()
+                except OSError:
+                    self._stop_shipping("could not hand the last audit events over")
+                else:
+                    self._unwatch()
+                    self._shipper.close()
+                    self._shipper = None
+            self._storer = None  # closed: anything queued after this is stored here
+            self.flush()  # what could not be handed over (the storer being gone)
         self._checkpoint_done.wait(timeout=10)  # not under a database being closed
         if self._sink is not None:
             os.close(self._sink)

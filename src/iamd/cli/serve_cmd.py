@@ -5,7 +5,8 @@ root key, printed once if generated); then the workers start, each building its 
 runtime from the same ``IAMD_*`` settings (``iamd.server.app:app_from_env``). Flags
 override the environment and are handed to the workers through it. Several workers each
 listen on their own socket (``server.workers``), so that the kernel spreads clients'
-connections among them.
+connections among them. The audit trail's queued events are stored by a process of their
+own (``server.audit_storer``), started before the workers and stopped after them.
 """
 
 from __future__ import annotations
@@ -71,9 +72,7 @@ def register(commands: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from iamd.server import workers
+    from iamd.server import audit_storer
     from iamd.server.runtime import prepare_store
 
     # The workers configure their logging from the environment: pass the flags on.
@@ -108,6 +107,17 @@ def run_serve(args: argparse.Namespace) -> int:
     except (MasterKeyError, BootstrapError, SchemaError) as exc:
         print(f"iamd: {exc}", file=sys.stderr)
         return 2
+    with audit_storer.running(settings) as storer:
+        if storer is not None:  # the workers ship their queued audit events there
+            os.environ["IAMD_AUDIT_STORER"] = storer
+        return _serve(args, settings)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from iamd.server import workers
+
     options: dict[str, Any] = {
         "app": APP_FACTORY,
         "factory": True,

@@ -93,6 +93,7 @@ def open_runtime(
             retention_days=settings.audit_retention_days or None,
             reads=settings.audit_reads,
             now=clock.now,
+            storer=settings.audit_storer,
         )
         if settings.audit
         else None,
