@@ -18,9 +18,11 @@ inserts.
     python bench/api.py [--seconds 5] [--connections 16] [--workers 1,2] [--rounds 3]
     python bench/api.py --audit-ab --workers 1 --rounds 5 --calls GetRole,AssumeRole
 
-``--audit-ab`` runs, for each worker count, two iamd servers side by side, one with the
-audit trail off (``IAMD_AUDIT=off``) and one with it on, instead of moto, and ends with
-each call's cost of the trail: the requests per second it took, median of the rounds.
+``--audit-ab`` runs, for each worker count, iamd servers side by side instead of moto:
+the audit trail off (``IAMD_AUDIT=off``), on (its queued events stored by the storing
+process of ``iamd serve``) and on with the workers storing them (``IAMD_AUDIT_PROCESS=off``),
+and ends with each call's cost of the trail: the requests per second it took, median of
+the rounds.
 
 The last lines read ``iamd/moto GetRole: R`` per call, R being the ratio of the median
 requests/s (iamd with the most workers), followed by each round's own ratio. Loopback
@@ -218,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="iamd-bench-")))
         bench = Bench(args, workdir)
         rounds: dict[str, dict[str, list[Result]]] = {}
-        trails = ("off", "on") if args.audit_ab else (None,)
+        trails = ("off", "on", "worker") if args.audit_ab else (None,)
         makers: list[Callable[[], Server]] = [
             functools.partial(IamdServer, workdir / f"iamd-{w}-{t}", w, t)
             for w in workers
@@ -263,14 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.audit_ab:
         print()
         for w in workers:
-            off, on = (IamdServer(workdir, w, t).name for t in ("off", "on"))
-            for call in bench.calls:
-                slower = 1 - results[on][call].rate / results[off][call].rate
-                each = ", ".join(
-                    f"{1 - b.rate / a.rate:+.1%}"
-                    for a, b in zip(rounds[off][call], rounds[on][call], strict=True)
-                )
-                print(f"{on}: {call} {slower:+.1%} fewer requests/s (rounds: {each})")
+            off = IamdServer(workdir, w, "off").name
+            for on in (IamdServer(workdir, w, t).name for t in ("on", "worker")):
+                for call in bench.calls:
+                    slower = 1 - results[on][call].rate / results[off][call].rate
+                    each = ", ".join(
+                        f"{1 - b.rate / a.rate:+.1%}"
+                        for a, b in zip(rounds[off][call], rounds[on][call], strict=True)
+                    )
+                    print(f"{on}: {call} {slower:+.1%} fewer requests/s (rounds: {each})")
     if "moto" in results:
         best = IamdServer(workdir, max(workers)).name
         for name in [n for n in names if n not in ("moto", best)] + [best]:

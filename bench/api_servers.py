@@ -149,7 +149,9 @@ class IamdServer(Server):
     def __init__(self, workdir: Path, workers: int, audit: str | None = None) -> None:
         super().__init__(workdir)
         self.workers = workers
-        self.audit = audit  # IAMD_AUDIT for this server (None: the caller's)
+        # The trail: "off", "on" (stored by the storing process), "worker" (stored by the
+        # workers themselves, IAMD_AUDIT_PROCESS=off); None: the caller's environment's.
+        self.audit = audit
         self.name = f"iamd ({workers} worker{'s' if workers > 1 else ''})"
         if audit is not None:
             self.name += f", trail {audit}"
@@ -183,7 +185,8 @@ class IamdServer(Server):
             IAMD_QUOTA_ROLES_PER_ACCOUNT="10000000",  # CreateRole makes tens of thousands
         )
         if self.audit is not None:
-            env["IAMD_AUDIT"] = self.audit
+            env["IAMD_AUDIT"] = "off" if self.audit == "off" else "on"
+            env["IAMD_AUDIT_PROCESS"] = "off" if self.audit == "worker" else "on"
         return env
 
     def ready_url(self) -> str:
