@@ -68,7 +68,7 @@ def child(call: str, trail: str, count: int, flag: Path) -> None:
         settings = Settings.from_env()
         prepare_store(settings)
         if trail == "process":
-            storer = on.enter_context(audit_storer.running(settings))
+            storer = on.enter_context(audit_storer.running(settings, start_timeout=900))
             assert storer is not None, "the storing process did not start"
             settings = dataclasses.replace(settings, audit_storer=storer)
         app = build_app(open_runtime(settings))

@@ -186,3 +186,17 @@ def test_a_connection_that_sends_no_frame_is_closed_and_the_process_goes_on(
     recorder.close()
     wait_for(db, 5)
     assert process().is_alive()
+
+
+def test_a_process_that_does_not_listen_in_time_is_stopped_and_not_named(
+    db: Database, db_url: str
+) -> None:
+    with audit_storer.running(Settings(db_url=db_url), start_timeout=0) as address:
+        assert address is None  # the workers store their events themselves
+        assert not [p for p in multiprocessing.active_children() if p.name == "iamd-audit-storer"]
+
+
+def test_no_process_when_the_trail_or_its_process_is_off(db_url: str) -> None:
+    for settings in (Settings(db_url=db_url, audit=False), Settings(audit_process=False)):
+        with audit_storer.running(settings) as address:
+            assert address is None

@@ -44,9 +44,10 @@ PARENT_CHECK = 1.0  # seconds between two looks at whether the parent is still t
 
 
 @contextlib.contextmanager
-def running(settings: Settings) -> Iterator[str | None]:
+def running(settings: Settings, start_timeout: float = START_TIMEOUT) -> Iterator[str | None]:
     """The storing process for ``settings``' store, while the block runs: its socket's
-    address, or None when the trail, or its process, is off or it could not start."""
+    address, or None when the trail, or its process, is off or it did not listen within
+    ``start_timeout`` seconds."""
     if not (settings.audit and settings.audit_process):
         yield None
         return
@@ -60,26 +61,32 @@ def running(settings: Settings) -> Iterator[str | None]:
     try:
         process.start()
         ready.close()
-        started = _started(listening)
+        started = _started(listening, start_timeout)
         if not started:
             log.error("the audit storing process did not start; workers store their events")
+            _stop(process)
         yield address if started else None
     finally:
         listening.close()
-        if process.pid is not None:
-            process.terminate()  # SIGTERM: it stores what it holds and exits
-            process.join(STOP_TIMEOUT + 5)
-            if process.is_alive():
-                process.kill()
-                process.join()
+        _stop(process)
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _started(listening: Connection) -> bool:
+def _started(listening: Connection, timeout: float) -> bool:
     try:
-        return listening.poll(START_TIMEOUT) and listening.recv() is True
+        return listening.poll(timeout) and listening.recv() is True
     except (EOFError, OSError):  # it exited before it listened
         return False
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    if process.pid is None or process.exitcode is not None:
+        return  # not started, or already ended
+    process.terminate()  # SIGTERM: it stores what it holds and exits
+    process.join(STOP_TIMEOUT + 5)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 def main(settings: Settings, address: str, ready: Connection) -> None:
