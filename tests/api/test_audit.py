@@ -7,11 +7,14 @@ so the tests poll LookupEvents for the event they caused (by its request id).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -588,6 +591,55 @@ def test_a_write_acknowledged_before_a_crash_keeps_its_event(
         trail = server.client("cloudtrail", owner)
         pages = trail.get_paginator("lookup_events").paginate(
             LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateGroup"}]
+        )
+        stored = {json.loads(e["CloudTrailEvent"])["requestID"] for p in pages for e in p["Events"]}
+        assert stored == set(ids)
+    finally:
+        server.stop()
+        server.close_database()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (its workers, its audit storing process)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_every_read_answered_before_a_stop_is_in_the_trail(
+    tmp_path_factory: pytest.TempPathFactory, workers: str
+) -> None:
+    """Reads go to the storing process in batches; CTRL+C (SIGINT to every process of the
+    server, as a terminal sends it) stops the workers, which hand their last events over,
+    and then the storing process, which stores them."""
+    from .conftest import _master_key
+
+    server = IamdServer("sqlite", tmp_path_factory.mktemp("iamd-stop"), None, _master_key())
+    server.start("--workers", workers)
+    try:
+        owner = server.create_account()
+        ids = []
+        for _ in range(4):  # new connections, spread over the workers
+            sts = server.client("sts", owner)
+            ids += [request_id(sts.get_caller_identity()) for _ in range(60)]
+        assert server.process is not None
+        for pid in [server.process.pid, *_children(server.process.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        server.process.wait(timeout=60)
+        server.start()
+        trail = server.client("cloudtrail", owner)
+        pages = trail.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}]
         )
         stored = {json.loads(e["CloudTrailEvent"])["requestID"] for p in pages for e in p["Events"]}
         assert stored == set(ids)

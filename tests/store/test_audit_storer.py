@@ -88,7 +88,7 @@ async def ship(recorder: Recorder, numbers: range) -> None:
         recorder.submit(facts(n))
     recorder.flush()
     deadline = time.monotonic() + 30
-    while recorder._pending_rows():
+    while recorder._pending():
         assert time.monotonic() < deadline
         await asyncio.sleep(0.01)
 
@@ -155,11 +155,11 @@ def test_a_stalled_process_never_blocks_the_worker(db: Database, storer: str) ->
             for n in range(4000):
                 recorder.submit(facts(n))
             recorder.flush()  # would hang here if it waited for the socket
-            waiting = recorder._pending_rows()
+            waiting = recorder._pending()
         finally:
             os.kill(pid, signal.SIGCONT)
         deadline = time.monotonic() + 30
-        while recorder._pending_rows():
+        while recorder._pending():
             assert time.monotonic() < deadline
             await asyncio.sleep(0.01)
         return waiting

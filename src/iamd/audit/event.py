@@ -79,16 +79,44 @@ class Facts:
 
 
 def build(facts: Facts) -> list[StoredEvent]:
-    """One stored row per recipient account, each with its record as JSON text.
+    """One stored row per recipient account, each with its record as JSON text."""
+    return compose(draft(facts))
 
-    The text is assembled from pieces (f-strings) rather than dumped from one dict: a
-    read's event is built for every request. What repeats is worked out once and kept:
-    the caller's identity and lookup columns per caller, the event's source, name and
-    region per operation, short parameters per value. Every column value leaves here as
-    its column holds it (``audit_events.column``), so storing a batch converts nothing.
+
+class Draft(NamedTuple):
+    """A request's event as the process that served it leaves it: every part that needs
+    the request's own objects (its caller, the secrets to hide in its parameters and
+    result) already text, plain values only, so that another process can finish it
+    (``compose``: the time, the event ids, the record's assembly)."""
+
+    request_id: str
+    time: dt.datetime
+    service: str
+    action: str
+    region: str
+    error: str  # ',"errorCode":...,"errorMessage":...', or ""
+    params: str  # requestParameters, as JSON
+    response: str  # responseElements, as JSON
+    additional: str  # ',"additionalEventData":...', or ""
+    read_only: bool
+    listed: str  # ',"resources":[...]', or ""
+    lookups: str  # the resources column's lines
+    accounts: tuple[str, ...]  # its recipients, the caller's first
+    origin: Origin
+    username: str | None
+    key_id: str | None
+    principal: str | None
+
+
+def draft(facts: Facts) -> Draft:
+    """``facts``' event, as far as the request's own objects are needed for it.
+
+    What repeats is worked out once and kept: the caller's identity and lookup columns
+    per caller, short parameters per value, the resources per target. Every column value
+    leaves here as its column holds it (``audit_events.column``), so storing a batch
+    converts nothing.
     """
     who = _who(facts)
-    where = _where(facts.service, facts.action, facts.region)
     target = _target(facts) if facts.target_arn or facts.action in _ASSUME else None
     if facts.error_code is not None:
         error = (
@@ -104,23 +132,6 @@ def build(facts: Facts) -> list[StoredEvent]:
     additional = (
         f',"additionalEventData":{_clean_text(facts.additional)}' if facts.additional else ""
     )
-    listed = "" if target is None else target.listed
-    # The record is its start (eventVersion 1.09, ``audit_events.RECORD_START``), the
-    # origin's identity, ``at``, the origin's client part, then the rest; the row holds
-    # all but the origin's parts, which are kept once.
-    at = f',"eventTime":"{_iso(facts.time)}"{where.text}'
-    if where.api_call:
-        request, kind = f',"requestID":{_text(facts.request_id)}', "AwsApiCall"
-    else:
-        request, kind = "", "AwsConsoleSignIn"
-    head = (
-        f'{at}{error},"requestParameters":{_params_text(facts.params)}'
-        f',"responseElements":{response}{additional}{request}'
-        f',"readOnly":{_BOOL[facts.read_only]}{listed},"eventType":"{kind}"'
-        ',"managementEvent":true,"eventCategory":"Management"'
-    )
-    origin = _origin(who.text, facts.source_ip, facts.user_agent)
-    cut = len(at)
     own = facts.caller.account_id if facts.caller is not None else facts.key_account
     accounts = [own] if own else []
     lookups = ""
@@ -135,8 +146,59 @@ def build(facts: Facts) -> list[StoredEvent]:
         accounts = [column(account, 12) or "" for account in accounts]
     if result and ("Credentials" in result or "AssumedRoleUser" in result):
         lookups += _minted(result)
-    if not accounts:
-        accounts = [""]
+    return _new_draft(
+        Draft,
+        (
+            facts.request_id,
+            facts.time,
+            facts.service,
+            facts.action,
+            facts.region,
+            error,
+            _params_text(facts.params),
+            response,
+            additional,
+            facts.read_only,
+            "" if target is None else target.listed,
+            lookups,
+            tuple(accounts) if accounts else ("",),
+            _origin(who.text, facts.source_ip, facts.user_agent),
+            who.username,
+            who.key_id,
+            who.principal,
+        ),
+    )
+
+
+# ``tuple.__new__`` takes the fields as one tuple, without the named tuple's own
+# ``__new__`` (a Python function of 17 arguments, run for every request).
+_new_draft = tuple.__new__
+
+
+def compose(d: Draft) -> list[StoredEvent]:
+    """``d``'s stored rows, one per recipient account, each with its record as JSON text.
+
+    The text is assembled from pieces (f-strings) rather than dumped from one dict: a
+    read's event is composed for every request. The event's source, name and region are
+    kept per operation.
+    """
+    where = _where(d.service, d.action, d.region)
+    # The record is its start (eventVersion 1.09, ``audit_events.RECORD_START``), the
+    # origin's identity, ``at``, the origin's client part, then the rest; the row holds
+    # all but the origin's parts, which are kept once.
+    at = f',"eventTime":"{_iso(d.time)}"{where.text}'
+    if where.api_call:
+        request, kind = f',"requestID":{_text(d.request_id)}', "AwsApiCall"
+    else:
+        request, kind = "", "AwsConsoleSignIn"
+    head = (
+        f'{at}{d.error},"requestParameters":{d.params}'
+        f',"responseElements":{d.response}{d.additional}{request}'
+        f',"readOnly":{_BOOL[d.read_only]}{d.listed},"eventType":"{kind}"'
+        ',"managementEvent":true,"eventCategory":"Management"'
+    )
+    cut = len(at)
+    accounts = d.accounts
     shared = f',"sharedEventID":"{_uuid()}"' if len(accounts) > 1 else ""
     rows = []
     for account in accounts:
@@ -146,16 +208,16 @@ def build(facts: Facts) -> list[StoredEvent]:
             StoredEvent(
                 event_id,
                 account,
-                facts.time,
+                d.time,
                 where.name,
                 where.source,
-                facts.read_only,
-                who.username,
-                who.key_id,
-                who.principal,
-                lookups,
+                d.read_only,
+                d.username,
+                d.key_id,
+                d.principal,
+                d.lookups,
                 text,
-                origin,
+                d.origin,
                 cut,
             )
         )

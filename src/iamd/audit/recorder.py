@@ -2,15 +2,16 @@
 
 A committed write's event is appended in the write's own transaction, so the two commit
 or vanish together (``in_transaction``). Every other event (reads, refusals, failed
-authentication) is built when it is submitted (``submit``), while what it is built from
-is at hand, queued, and stored in batches: ``INTERVAL`` after the first event of a batch,
+authentication) is drafted when it is submitted (``submit``, ``event.draft``), while the
+request's objects it needs are at hand, queued, and composed and stored in batches:
+``INTERVAL`` after the first event of a batch,
 or as soon as ``BATCH`` are waiting, by a callback on the server's event loop, the thread
 that serves requests. Not a thread of its own: under CPython's GIL a second busy thread
 makes the event loop wait for it after every I/O wait, which cost more requests per
-second than the work itself. A read pays for building its record and for its row in one
-batch of many, not for a write transaction of its own. Queued records are plain text in
-a tuple: the request's objects are let go at once, not carried through the garbage
-collector's generations until their batch is stored.
+second than the work itself. A read pays for its record and for its row in one batch of
+many, not for a write transaction of its own. Queued drafts are plain text in a tuple:
+the request's objects are let go at once, not carried through the garbage collector's
+generations until their batch is stored.
 
 On SQLite the write-ahead log is checkpointed in a thread of the loop's executor (the copy
 runs in SQLite, without the GIL) once the batches since the last copy hold
@@ -28,10 +29,11 @@ Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the loop's default exec
 batches, so a large backlog is forgotten without a long transaction.
 
 Under ``iamd serve`` a worker's recorder is given the address of the server's storing
-process (``storer``): its batches are then shipped there (``audit.shipping``) rather than
-stored, and that process's own recorder stores them (``accept``), checkpoints and applies
-retention. A read then costs its worker the record's building and a share of one send per
-batch: the insert, its write-ahead log and the checkpoints run on another core. Should
+process (``storer``): its drafts are then shipped there (``audit.shipping``) rather than
+stored, and that process's own recorder composes and stores them (``accept``),
+checkpoints and applies retention. A read then costs its worker its draft and a share of
+one send per batch: the record's assembly, the insert, its write-ahead log and the
+checkpoints run on another core. Should
 the storing process be gone, the worker logs it and stores its events itself from then on,
 those that had not reached it whole included.
 """
@@ -52,7 +54,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from iamd import metrics
-from iamd.audit.event import Facts, build
+from iamd.audit.event import Draft, Facts, compose, draft
 from iamd.audit.shipping import Shipper
 from iamd.store import audit_events
 from iamd.store.audit_events import Origin, StoredEvent
@@ -90,7 +92,7 @@ class Recorder:
         self.retention_days = retention_days
         self.interval = interval
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
-        self._queue: deque[StoredEvent] = deque()
+        self._queue: deque[Draft] = deque()
         self._scheduled: asyncio.Handle | None = None  # the batch's flush, once asked for
         self._soon = False  # the flush asked for is the immediate one
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -117,7 +119,7 @@ class Recorder:
     def in_transaction(self, conn: Connection, facts: Facts) -> list[StoredEvent]:
         """Append ``facts``' events in ``conn``'s transaction; the rows, to pass to
         ``after_commit`` once it has committed."""
-        rows = [row.whole() for row in build(facts)]  # its whole record: no origin to store
+        rows = [row.whole() for row in compose(draft(facts))]  # whole: no origin to store
         audit_events.append(conn, rows)
         return rows
 
@@ -125,38 +127,37 @@ class Recorder:
         self._write_sink(rows)
 
     def submit(self, facts: Facts) -> None:
-        """Build ``facts``' record now, while what it is built from is at hand, and queue
-        it to be stored with the rest of its batch; a read that succeeded is dropped when
-        reads are not recorded. Never raises: a request's answer does not depend on it."""
+        """Draft ``facts``' event now, while what it needs is at hand, and queue it to be
+        stored with the rest of its batch; a read that succeeded is dropped when reads are
+        not recorded. Never raises: a request's answer does not depend on it."""
         if not self.reads and facts.read_only and facts.error_code is None:
             return
-        if self._full():
+        shipper = self._shipper
+        if len(self._queue) + (shipper.pending if shipper else 0) >= MAX_QUEUED:
+            self._drop(1)
             return
         try:
-            self._queue.extend(build(facts))
-        except Exception:  # a record that cannot be built must not fail the request
+            self._queue.append(draft(facts))
+        except Exception:  # an event that cannot be drafted must not fail the request
             log.exception("could not build the audit event of %s", facts.request_id)
             return
         self._schedule()
 
-    def accept(self, rows: Sequence[StoredEvent]) -> None:
-        """Queue ``rows``, built by a worker, to be stored with the rest of their batch
-        (the storing process's side of ``audit.shipping``)."""
-        if not self._full(len(rows)):
-            self._queue.extend(rows)
-            self._schedule()
+    def accept(self, drafts: Sequence[Draft]) -> None:
+        """Queue ``drafts``, a worker's, to be stored with the rest of their batch (the
+        storing process's side of ``audit.shipping``)."""
+        if len(self._queue) + len(drafts) > MAX_QUEUED:
+            self._drop(len(drafts))
+            return
+        self._queue.extend(drafts)
+        self._schedule()
 
-    def _full(self, count: int = 1) -> bool:
-        """Whether ``count`` more events would overflow what waits here; if so they are
-        counted as dropped and logged."""
-        waiting = len(self._queue) + self._pending_rows()
-        if waiting < MAX_QUEUED:
-            return False
+    def _drop(self, count: int) -> None:
+        """Count ``count`` events dropped, the queue being full, and log it now and then."""
         self.dropped += count
         metrics.AUDIT_DROPPED.inc(count)
         if self.dropped % 10_000 < count:
             log.error("audit queue full: %d events dropped so far", self.dropped)
-        return True
 
     def _schedule(self) -> None:
         try:
@@ -213,13 +214,16 @@ class Recorder:
         """Store every queued event now (ship it, when a storing process stores them)."""
         with self._lock:
             if self._storer is not None and self._ship():
-                metrics.AUDIT_QUEUED.set(len(self._queue) + self._pending_rows())
+                metrics.AUDIT_QUEUED.set(len(self._queue) + self._pending())
                 return
             while self._queue:
-                rows: list[StoredEvent] = []
-                while self._queue and len(rows) < BATCH:
-                    rows.append(self._queue.popleft())
-                batch = rows
+                batch: list[Draft] = []
+                while self._queue and len(batch) < BATCH:
+                    batch.append(self._queue.popleft())
+                try:
+                    rows = [row for d in batch for row in compose(d)]
+                except Exception:  # a draft that cannot be composed: the others still go
+                    rows = self._composed(batch)
                 hour = self._now().replace(minute=0, second=0, microsecond=0)
                 origins = self._origins_to_store(rows, hour)
                 try:
@@ -262,7 +266,7 @@ class Recorder:
         except (OSError, ValueError):
             self._stop_shipping("cannot hand audit events to the storing process")
             return False
-        if self._shipper.pending_rows:
+        if self._shipper.pending:
             self._watch()
         return True
 
@@ -306,8 +310,18 @@ class Recorder:
             self._shipper = None
         self._storer = None
 
-    def _pending_rows(self) -> int:
-        return self._shipper.pending_rows if self._shipper is not None else 0
+    def _pending(self) -> int:
+        return self._shipper.pending if self._shipper is not None else 0
+
+    def _composed(self, batch: Sequence[Draft]) -> list[StoredEvent]:
+        """``batch``'s rows, those of a draft that cannot be composed left out (logged)."""
+        rows = []
+        for d in batch:
+            try:
+                rows.extend(compose(d))
+            except Exception:
+                log.exception("could not build the audit event of %s", d.request_id)
+        return rows
 
     def _origins_to_store(self, rows: Sequence[StoredEvent], hour: dt.datetime) -> list[Origin]:
         """The origins ``rows`` name that this process has not stored in ``hour``: once an

@@ -1,23 +1,26 @@
 """Queued events on their way from a worker to the server's storing process.
 
 ``iamd serve`` runs one process whose job is to store the trail's queued events (reads,
-refusals: ``server.audit_storer``), so that a worker answering reads only builds each
-record and hands it over; the store's insert, its write-ahead log and checkpoints, the
-JSON-lines file and retention all run in that process, on another core. A committed
-write's event is not shipped: it is stored in the write's own transaction, in the worker.
+refusals: ``server.audit_storer``), so that a worker answering a read only drafts its
+event (``event.draft``: what needs the request's own objects, its caller and the secrets
+to hide) and hands it over; the record's assembly, the store's insert, its write-ahead log
+and checkpoints, the JSON-lines file and retention all run in that process, on another
+core. A committed write's event is not shipped: it is stored in the write's own
+transaction, in the worker.
 
 The wire is a Unix stream socket in a directory only the server's user can enter (0700):
 whoever can connect to it could also read the store. Each frame is a 4-byte big-endian
-length and a ``marshal`` payload (C-speed, plain values only): ``(origins, rows)``, the
-origins the rows name (digest, identity, client), each row a tuple of ``StoredEvent``'s
+length and a ``marshal`` payload (C-speed, plain values only): ``(origins, drafts)``, the
+origins the drafts name (digest, identity, client), each draft a tuple of ``Draft``'s
 fields with its time as a POSIX timestamp and its origin as a digest. A float timestamp
 keeps the microsecond exactly for any date before the year 2200 (its spacing there is
-0.24 us, and ``datetime.fromtimestamp`` rounds to the nearest microsecond).
+0.24 us, and ``datetime.fromtimestamp`` rounds to the nearest microsecond). A draft's
+texts are already free of secrets: nothing secret leaves the worker.
 
 ``Shipper`` is the worker's end: it never blocks the event loop while the storer keeps up
-(what the socket does not take waits, whole frames with their rows, and goes when it can);
-when the storer is gone, ``send`` raises ``OSError`` and ``unsent`` gives back the rows
-of every frame that did not reach it whole, for the worker to store itself.
+(what the socket does not take waits, whole frames with their drafts, and goes when it
+can); when the storer is gone, ``write`` raises ``OSError`` and ``unsent`` gives back the
+drafts of every frame that did not reach it whole, for the worker to store itself.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from iamd.store.audit_events import Origin, StoredEvent
+from iamd.audit.event import Draft
+from iamd.store.audit_events import Origin
 
 FRAME_LIMIT = 64 << 20  # bytes of one frame's payload; a longer one is refused
 HEADER_BYTES = 4
@@ -37,43 +41,41 @@ CONNECT_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 10.0  # seconds the last frames may take to go when the worker stops
 
 
-def encode(rows: Sequence[StoredEvent]) -> bytes:
-    """One frame holding ``rows`` and the origins they name."""
+def encode(drafts: Sequence[Draft]) -> bytes:
+    """One frame holding ``drafts`` and the origins they name."""
     origins: dict[bytes, Origin] = {}
     wire: list[tuple[Any, ...]] = []
-    for e in rows:
-        o = e.origin
-        if o is not None:
-            origins[o.digest] = o
-        wire.append(
-            (*e[:2], e.event_time.timestamp(), *e[3:11], None if o is None else o.digest, e.cut)
-        )
+    for d in drafts:
+        o = d.origin
+        origins[o.digest] = o
+        wire.append((d[0], d[1].timestamp(), *d[2:13], o.digest, *d[14:]))
     payload = marshal.dumps(([tuple(o) for o in origins.values()], wire))
     return len(payload).to_bytes(HEADER_BYTES, "big") + payload
 
 
-def frames(rows: Sequence[StoredEvent]) -> list[tuple[bytes, Sequence[StoredEvent]]]:
-    """``rows`` as frames of at most ``FRAME_LIMIT`` bytes, each with the rows it holds;
-    a row that alone is longer (impossible within a request's size limit) is left out."""
-    frame = encode(rows)
+def frames(drafts: Sequence[Draft]) -> list[tuple[bytes, Sequence[Draft]]]:
+    """``drafts`` as frames of at most ``FRAME_LIMIT`` bytes, each with the drafts it
+    holds; one that alone is longer (impossible within a request's size limit) is left
+    out."""
+    frame = encode(drafts)
     if len(frame) - HEADER_BYTES <= FRAME_LIMIT:
-        return [(frame, rows)]
-    if len(rows) == 1:
+        return [(frame, drafts)]
+    if len(drafts) == 1:
         return []
-    half = len(rows) // 2
-    return frames(rows[:half]) + frames(rows[half:])
+    half = len(drafts) // 2
+    return frames(drafts[:half]) + frames(drafts[half:])
 
 
-def decode(payload: bytes) -> list[StoredEvent]:
-    """A frame's payload -> its rows (ValueError when it is not one)."""
+def decode(payload: bytes) -> list[Draft]:
+    """A frame's payload -> its drafts (ValueError when it is not one)."""
     try:
         origin_values, wire = marshal.loads(payload)
         origins = {o[0]: Origin(*o) for o in origin_values}
         return [
-            StoredEvent(
+            Draft(
                 w[0],
-                w[1],
-                dt.datetime.fromtimestamp(w[2], dt.UTC),
+                dt.datetime.fromtimestamp(w[1], dt.UTC),
+                w[2],
                 w[3],
                 w[4],
                 w[5],
@@ -82,8 +84,12 @@ def decode(payload: bytes) -> list[StoredEvent]:
                 w[8],
                 w[9],
                 w[10],
-                None if w[11] is None else origins[w[11]],
-                w[12],
+                w[11],
+                tuple(w[12]),
+                origins[w[13]],
+                w[14],
+                w[15],
+                w[16],
             )
             for w in wire
         ]
@@ -109,21 +115,21 @@ class Shipper:
             sock.close()
             raise
         self._sock = sock
-        # Frames not yet written whole: (frame, its rows); the first may be part written.
-        self._pending: deque[tuple[bytes, Sequence[StoredEvent]]] = deque()
+        # Frames not yet written whole: (frame, its drafts); the first may be part written.
+        self._pending: deque[tuple[bytes, Sequence[Draft]]] = deque()
         self._sent = 0  # bytes of the first pending frame already written
-        self.pending_rows = 0
+        self.pending = 0  # drafts in those frames
 
-    def queue(self, rows: Sequence[StoredEvent]) -> None:
-        """Hold ``rows`` to be written, in frames (ValueError, a value that is not plain,
+    def queue(self, drafts: Sequence[Draft]) -> None:
+        """Hold ``drafts`` to be written, in frames (ValueError, a value that is not plain,
         before any is held)."""
-        for frame, held in frames(rows):
+        for frame, held in frames(drafts):
             self._pending.append((frame, held))
-            self.pending_rows += len(held)
+            self.pending += len(held)
 
     def write(self) -> bool:
         """Write what the socket takes without waiting; whether all has gone (OSError:
-        the storer is gone, and ``unsent`` has every row it did not receive whole)."""
+        the storer is gone, and ``unsent`` has every draft it did not receive whole)."""
         while self._pending:
             frame, held = self._pending[0]
             try:
@@ -133,7 +139,7 @@ class Shipper:
             if self._sent < len(frame):
                 return False
             self._pending.popleft()
-            self.pending_rows -= len(held)
+            self.pending -= len(held)
             self._sent = 0
         return True
 
@@ -151,19 +157,19 @@ class Shipper:
                 frame, held = self._pending[0]
                 self._sock.sendall(memoryview(frame)[self._sent :])
                 self._pending.popleft()
-                self.pending_rows -= len(held)
+                self.pending -= len(held)
                 self._sent = 0
         finally:
             if self._sock.fileno() >= 0:
                 self._sock.setblocking(False)
 
-    def unsent(self) -> list[StoredEvent]:
-        """The rows of every frame not written whole, now forgotten here."""
-        rows = [row for _, held in self._pending for row in held]
+    def unsent(self) -> list[Draft]:
+        """The drafts of every frame not written whole, now forgotten here."""
+        drafts = [d for _, held in self._pending for d in held]
         self._pending.clear()
         self._sent = 0
-        self.pending_rows = 0
-        return rows
+        self.pending = 0
+        return drafts
 
     def close(self) -> None:
         self._sock.close()

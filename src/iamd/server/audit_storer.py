@@ -1,10 +1,10 @@
 """The server's process that stores the audit trail's queued events, off the workers.
 
-A worker that answers a read builds its record and ships it (``audit.shipping``); this
-process receives the frames of every worker, and its ``Recorder`` stores them in batches,
-checkpoints SQLite's write-ahead log, writes the JSON-lines file and applies retention,
-as a worker's recorder otherwise would. It is ``iamd serve``'s (``running``), started
-before the workers and stopped after them:
+A worker that answers a read drafts its event and ships it (``audit.shipping``); this
+process receives the frames of every worker, and its ``Recorder`` composes their records,
+stores them in batches, checkpoints SQLite's write-ahead log, writes the JSON-lines file
+and applies retention, as a worker's recorder otherwise would. It is ``iamd serve``'s
+(``running``), started before the workers and stopped after them:
 
 - It listens on a Unix socket in a fresh directory of mode 0700; the workers find the
   socket in ``IAMD_AUDIT_STORER``. A frame that is too long or not a frame ends its
@@ -133,6 +133,13 @@ async def _serve(address: str, recorder: Recorder, ready: Connection) -> None:
     server.close()
     if connections:
         await asyncio.wait(set(connections), timeout=STOP_TIMEOUT)
+    if connections:  # a worker that has not stopped: what it has sent is stored
+        log.warning(
+            "%d workers still connected after %g s; stopping", len(connections), STOP_TIMEOUT
+        )
+        for task in connections:
+            task.cancel()
+        await asyncio.gather(*connections, return_exceptions=True)
     recorder.close()
 
 
@@ -151,11 +158,11 @@ async def _frames(reader: asyncio.StreamReader, recorder: Recorder) -> None:
             return
         try:
             payload = await reader.readexactly(length)
-            rows = decode(payload)
+            drafts = decode(payload)
         except asyncio.IncompleteReadError:
             log.error("a connection to the audit storing process ended within a frame")
             return
         except ValueError:
             log.exception("refused a frame that holds no audit events; connection closed")
             return
-        recorder.accept(rows)
+        recorder.accept(drafts)
