@@ -90,7 +90,7 @@ class Draft(NamedTuple):
     (``compose``: the time, the event ids, the record's assembly)."""
 
     request_id: str
-    time: dt.datetime
+    time: float  # POSIX timestamp, exact to the microsecond (see ``audit.shipping``)
     service: str
     action: str
     region: str
@@ -102,10 +102,10 @@ class Draft(NamedTuple):
     listed: str  # ',"resources":[...]', or ""
     lookups: str  # the resources column's lines
     accounts: tuple[str, ...]  # its recipients, the caller's first
-    origin: Origin
     username: str | None
     key_id: str | None
     principal: str | None
+    origin: Origin  # last: the other fields are plain values, shipped as ``draft[:-1]``
 
 
 def draft(facts: Facts) -> Draft:
@@ -150,7 +150,7 @@ def draft(facts: Facts) -> Draft:
         Draft,
         (
             facts.request_id,
-            facts.time,
+            _timestamp(facts.time),
             facts.service,
             facts.action,
             facts.region,
@@ -162,12 +162,17 @@ def draft(facts: Facts) -> Draft:
             "" if target is None else target.listed,
             lookups,
             tuple(accounts) if accounts else ("",),
-            _origin(who.text, facts.source_ip, facts.user_agent),
             who.username,
             who.key_id,
             who.principal,
+            _origin(who.text, facts.source_ip, facts.user_agent),
         ),
     )
+
+
+def _timestamp(moment: dt.datetime) -> float:
+    """``moment`` as a POSIX timestamp (a time without a zone is UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
 
 # ``tuple.__new__`` takes the fields as one tuple, without the named tuple's own
@@ -183,10 +188,11 @@ def compose(d: Draft) -> list[StoredEvent]:
     kept per operation.
     """
     where = _where(d.service, d.action, d.region)
+    moment = dt.datetime.fromtimestamp(d.time, dt.UTC)
     # The record is its start (eventVersion 1.09, ``audit_events.RECORD_START``), the
     # origin's identity, ``at``, the origin's client part, then the rest; the row holds
     # all but the origin's parts, which are kept once.
-    at = f',"eventTime":"{_iso(d.time)}"{where.text}'
+    at = f',"eventTime":"{_iso(moment)}"{where.text}'
     if where.api_call:
         request, kind = f',"requestID":{_text(d.request_id)}', "AwsApiCall"
     else:
@@ -208,7 +214,7 @@ def compose(d: Draft) -> list[StoredEvent]:
             StoredEvent(
                 event_id,
                 account,
-                d.time,
+                moment,
                 where.name,
                 where.source,
                 d.read_only,

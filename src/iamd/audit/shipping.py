@@ -10,12 +10,12 @@ transaction, in the worker.
 
 The wire is a Unix stream socket in a directory only the server's user can enter (0700):
 whoever can connect to it could also read the store. Each frame is a 4-byte big-endian
-length and a ``marshal`` payload (C-speed, plain values only): ``(origins, drafts)``, the
-origins the drafts name (digest, identity, client), each draft a tuple of ``Draft``'s
-fields with its time as a POSIX timestamp and its origin as a digest. A float timestamp
-keeps the microsecond exactly for any date before the year 2200 (its spacing there is
-0.24 us, and ``datetime.fromtimestamp`` rounds to the nearest microsecond). A draft's
-texts are already free of secrets: nothing secret leaves the worker.
+length and a ``marshal`` payload (C-speed, plain values only): ``(origins, fields,
+digests)``, the origins the drafts name (digest, identity, client), each draft's fields
+but its origin, and each one's origin's digest. A draft's time is a POSIX timestamp,
+which keeps the microsecond exactly for any date before the year 2200 (a float's spacing
+there is 0.24 us, and ``datetime.fromtimestamp`` rounds to the nearest microsecond). A
+draft's texts are already free of secrets: nothing secret leaves the worker.
 
 ``Shipper`` is the worker's end: it never blocks the event loop while the storer keeps up
 (what the socket does not take waits, whole frames with their drafts, and goes when it
@@ -25,12 +25,10 @@ drafts of every frame that did not reach it whole, for the worker to store itsel
 
 from __future__ import annotations
 
-import datetime as dt
 import marshal
 import socket
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
 
 from iamd.audit.event import Draft
 from iamd.store.audit_events import Origin
@@ -43,13 +41,14 @@ CLOSE_TIMEOUT = 10.0  # seconds the last frames may take to go when the worker s
 
 def encode(drafts: Sequence[Draft]) -> bytes:
     """One frame holding ``drafts`` and the origins they name."""
-    origins: dict[bytes, Origin] = {}
-    wire: list[tuple[Any, ...]] = []
-    for d in drafts:
-        o = d.origin
-        origins[o.digest] = o
-        wire.append((d[0], d[1].timestamp(), *d[2:13], o.digest, *d[14:]))
-    payload = marshal.dumps(([tuple(o) for o in origins.values()], wire))
+    origins = {d[-1].digest: d[-1] for d in drafts}
+    payload = marshal.dumps(
+        (
+            [tuple(o) for o in origins.values()],
+            [d[:-1] for d in drafts],  # a named tuple's slice is a plain tuple
+            [d[-1].digest for d in drafts],
+        )
+    )
     return len(payload).to_bytes(HEADER_BYTES, "big") + payload
 
 
@@ -69,32 +68,21 @@ def frames(drafts: Sequence[Draft]) -> list[tuple[bytes, Sequence[Draft]]]:
 def decode(payload: bytes) -> list[Draft]:
     """A frame's payload -> its drafts (ValueError when it is not one)."""
     try:
-        origin_values, wire = marshal.loads(payload)
+        origin_values, fields, digests = marshal.loads(payload)
         origins = {o[0]: Origin(*o) for o in origin_values}
-        return [
-            Draft(
-                w[0],
-                dt.datetime.fromtimestamp(w[1], dt.UTC),
-                w[2],
-                w[3],
-                w[4],
-                w[5],
-                w[6],
-                w[7],
-                w[8],
-                w[9],
-                w[10],
-                w[11],
-                tuple(w[12]),
-                origins[w[13]],
-                w[14],
-                w[15],
-                w[16],
-            )
-            for w in wire
+        drafts = [
+            _new_draft(Draft, (*values, origins[digest]))
+            for values, digest in zip(fields, digests, strict=True)
         ]
     except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise ValueError(f"not a frame of audit events: {exc}") from exc
+    if not all(len(d) == _FIELDS for d in drafts):
+        raise ValueError("not a frame of audit events: a draft of the wrong length")
+    return drafts
+
+
+_FIELDS = len(Draft._fields)
+_new_draft = tuple.__new__
 
 
 def frame_length(header: bytes) -> int:

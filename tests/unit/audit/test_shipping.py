@@ -19,7 +19,7 @@ OTHER = Origin(b"\x02" * 16, '{"type":"IAMUser"}', ',"sourceIPAddress":"::1","us
 def draft(n: int, origin: Origin = ORIGIN, **kw: object) -> Draft:
     values: dict[str, object] = {
         "request_id": f"r{n}",
-        "time": dt.datetime(2026, 12, 4, 13, 0, n % 60, 999_999 - n, tzinfo=dt.UTC),
+        "time": dt.datetime(2026, 12, 4, 13, 0, n % 60, 999_999 - n, tzinfo=dt.UTC).timestamp(),
         "service": "iam",
         "action": "GetRole",
         "region": "us-east-1",
@@ -70,8 +70,9 @@ def test_times_keep_their_microsecond_across_centuries() -> None:
         dt.datetime(2026, 12, 4, 23, 59, 59, 999_999, tzinfo=dt.UTC),
         dt.datetime(2199, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
     ]
-    drafts = [draft(n, time=m) for n, m in enumerate(moments)]
-    assert [d.time for d in shipping.decode(payload(shipping.encode(drafts)))] == moments
+    drafts = [draft(n, time=m.timestamp()) for n, m in enumerate(moments)]
+    back = shipping.decode(payload(shipping.encode(drafts)))
+    assert [row.event_time for d in back for row in compose(d)] == moments
 
 
 def test_a_batch_longer_than_a_frame_goes_in_several(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,9 +92,10 @@ def test_a_batch_longer_than_a_frame_goes_in_several(monkeypatch: pytest.MonkeyP
     [
         b"",
         b"\x00garbage",
-        marshal.dumps(([], [(1, 2)])),  # a draft too short
-        marshal.dumps(([], [(*range(13), b"\x09" * 16, 0, 0, 0)])),  # an origin not carried
-        marshal.dumps("not a pair"),
+        marshal.dumps(([], [(1, 2)], [b"\x01" * 16])),  # a draft too short
+        marshal.dumps(([], [tuple(range(16))], [b"\x09" * 16])),  # an origin not carried
+        marshal.dumps(([], [tuple(range(16))], [])),  # a draft without its origin
+        marshal.dumps("not a triple"),
     ],
 )
 def test_what_is_not_a_frame_is_a_value_error(bad: bytes) -> None:
