@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -641,8 +644,41 @@ def test_every_read_answered_before_a_stop_is_in_the_trail(
         pages = trail.get_paginator("lookup_events").paginate(
             LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}]
         )
-        stored = {json.loads(e["CloudTrailEvent"])["requestID"] for p in pages for e in p["Events"]}
-        assert stored == set(ids)
+        stored = [json.loads(e["CloudTrailEvent"])["requestID"] for p in pages for e in p["Events"]]
+        assert sorted(stored) == sorted(ids)  # each once: none lost, none twice
     finally:
         server.stop()
         server.close_database()
+
+
+def test_a_storing_process_address_in_the_environment_is_not_inherited(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """IAMD_AUDIT_STORER names the storing process ``iamd serve`` started, never another
+    one: with IAMD_AUDIT_PROCESS=off the workers store their events themselves."""
+    from .conftest import _master_key
+
+    directory = tempfile.mkdtemp(prefix="iamd-test-")  # short: a socket path has a limit
+    elsewhere = os.path.join(directory, "other.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(elsewhere)
+        listener.listen()
+        listener.setblocking(False)
+        server = IamdServer("sqlite", tmp_path_factory.mktemp("iamd-env"), None, _master_key())
+        own_env = server.env
+        server.env = lambda: {  # type: ignore[method-assign]
+            **own_env(),
+            "IAMD_AUDIT_STORER": elsewhere,
+            "IAMD_AUDIT_PROCESS": "off",
+        }
+        server.start()
+        try:
+            owner = server.create_account()
+            made = request_id(server.client("sts", owner).get_caller_identity())
+            find_event(server.client("cloudtrail", owner), made)
+            with pytest.raises(BlockingIOError):
+                listener.accept()  # no one connected to it
+        finally:
+            server.stop()
+            server.close_database()
+    shutil.rmtree(directory, ignore_errors=True)

@@ -4,6 +4,7 @@ a worker's recorder shipping to it, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -76,10 +77,17 @@ def stored(db: Database) -> list[audit_events.Found]:
 
 
 def wait_for(db: Database, count: int) -> None:
+    """Until ``count`` events are stored, each request's once."""
     deadline = time.monotonic() + 30
     while len(stored(db)) < count:
         assert time.monotonic() < deadline, f"{len(stored(db))} of {count} events stored"
         time.sleep(0.05)
+    time.sleep(0.3)  # a batch the storing process still holds would show up now
+    assert sorted(requests(db)) == sorted(f"r{n}" for n in range(count))
+
+
+def requests(db: Database) -> list[str]:
+    return [json.loads(f.event.record)["requestID"] for f in stored(db)]
 
 
 async def ship(recorder: Recorder, numbers: range) -> None:
@@ -138,9 +146,7 @@ def test_a_worker_stores_its_events_itself_once_the_process_is_gone(
         asyncio.run(ship(recorder, range(100, 250)))
     recorder.close()
     assert "stores its audit events itself" in caplog.text
-    assert sorted(int(json.loads(f.event.record)["requestID"][1:]) for f in stored(db)) == list(
-        range(250)
-    )
+    assert sorted(requests(db)) == sorted(f"r{n}" for n in range(250))  # each once
 
 
 def test_a_stalled_process_never_blocks_the_worker(db: Database, storer: str) -> None:
@@ -200,3 +206,52 @@ def test_no_process_when_the_trail_or_its_process_is_off(db_url: str) -> None:
     for settings in (Settings(db_url=db_url, audit=False), Settings(audit_process=False)):
         with audit_storer.running(settings) as address:
             assert address is None
+
+
+def test_a_hung_process_is_given_up_on_and_the_worker_stores_what_it_did_not_take(
+    db: Database, storer: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from iamd.audit import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "STALLED_AFTER", 0.3)
+    recorder = Recorder(db, storer=storer, interval=0.01)
+    pid = process().pid
+    assert pid is not None
+
+    async def scenario() -> None:
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            for n in range(4000):  # more than the socket holds
+                recorder.submit(facts(n))
+            recorder.flush()
+            assert recorder._pending()
+            await asyncio.sleep(0.5)
+            for n in range(4000, 4010):
+                recorder.submit(facts(n))
+            with caplog.at_level(logging.ERROR, logger="iamd.audit"):
+                recorder.flush()  # nothing taken for 0.5 s: this worker stores them
+            assert recorder._storer is None and recorder._pending() == 0
+        finally:
+            os.kill(pid, signal.SIGCONT)  # it stores the frames it had taken whole
+
+    asyncio.run(scenario())
+    recorder.close()
+    assert "taken nothing for 0.3 s" in caplog.text
+    wait_for(db, 4010)
+
+
+def test_a_batch_that_cannot_be_shipped_is_stored_here_and_shipping_goes_on(
+    db: Database, storer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Name(str):
+        """A str subclass: marshal takes only plain values."""
+
+    recorder = Recorder(db, storer=storer, interval=60)
+    recorder.submit(dataclasses.replace(facts(0), action=Name("GetRole")))
+    with caplog.at_level(logging.ERROR, logger="iamd.audit"):
+        recorder.flush()
+    assert "could not ship 1 audit events" in caplog.text
+    assert recorder._storer is not None  # still shipping
+    asyncio.run(ship(recorder, range(1, 3)))
+    recorder.close()
+    wait_for(db, 3)

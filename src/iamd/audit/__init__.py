@@ -3,11 +3,14 @@
 ::
 
     server/pipeline ──> Facts (who, what, when, from where, params, result or error)
-        ──> event.build: the CloudTrail record (identity.user_identity, redact.clean)
+        ──> event.draft: what needs the request (identity.user_identity, redact.clean)
         ──> recorder.Recorder
-              a committed write: appended in the write's own transaction (``in_transaction``)
-              anything else: built, queued and appended in batches by the event
-              loop (``submit``); every event to the JSON-lines sink when one is set
+              a committed write: composed (event.compose, the CloudTrail record) and
+              appended in the write's own transaction (``in_transaction``)
+              anything else: queued (``submit``), then under ``iamd serve`` shipped
+              (shipping) to the storing process (server/audit_storer), whose recorder
+              composes and appends them in batches; without it, the worker's event
+              loop does; every event to the JSON-lines sink when one is set
         ──> store/audit_events ──> LookupEvents (cloudtrail), ``iamd audit``, access advisor
 
 Nothing secret reaches a record: ``redact`` removes every member botocore's models mark

@@ -21,9 +21,10 @@ too was measured again in session 7, with the batches in many-row statements tha
 runs without the GIL: it still cost a fifth more requests per second than the loop.)
 
 ``close`` (server shutdown) drains the queue; only a process killed outright can lose
-queued events, at most the last ``INTERVAL`` of reads and refusals; a write's event is
-never among them. Without a running event loop (a script, a test) the queue is stored
-when ``flush`` or ``close`` is called.
+queued events, the reads and refusals it has not stored yet (the last ``INTERVAL`` of
+them, more while the database is slow to take them); a write's event is never among
+them. Without a running event loop (a script, a test) the queue is stored when ``flush``
+or ``close`` is called.
 
 Retention (``IAMD_AUDIT_RETENTION_DAYS``) runs hourly in the loop's default executor, in
 batches, so a large backlog is forgotten without a long transaction.
@@ -34,8 +35,10 @@ stored, and that process's own recorder composes and stores them (``accept``),
 checkpoints and applies retention. A read then costs its worker its draft and a share of
 one send per batch: the record's assembly, the insert, its write-ahead log and the
 checkpoints run on another core. Should
-the storing process be gone, the worker logs it and stores its events itself from then on,
-those that had not reached it whole included.
+the storing process be gone, or take nothing for ``STALLED_AFTER``, the worker logs it and
+stores its events itself from then on, those that had not reached it whole included. A
+frame that has reached it whole is its to store: if it is killed, it loses what it has
+received and not stored, as a killed worker loses its own queue.
 """
 
 from __future__ import annotations
@@ -70,6 +73,9 @@ MAX_ORIGINS_KEPT = 100_000  # origins known stored this hour, before the set sta
 # columns and index entries, well under the 1,000 pages at which a commit checkpoints.
 CHECKPOINT_BYTES = 1_500_000
 RETENTION_EVERY = dt.timedelta(hours=1)
+# Seconds a storing process may take nothing that waits for it before a worker stores its
+# events itself (the process is alive but hung: a database that does not answer, a stop).
+STALLED_AFTER = 10.0
 
 
 class Recorder:
@@ -139,7 +145,7 @@ class Recorder:
         try:
             self._queue.append(draft(facts))
         except Exception:  # an event that cannot be drafted must not fail the request
-            log.exception("could not build the audit event of %s", facts.request_id)
+            log.exception("could not draft the audit event of %s", facts.request_id)
             return
         self._schedule()
 
@@ -256,14 +262,22 @@ class Recorder:
         assert self._storer is not None  # INVARIANT: called only when shipping
         if self._shipper is None and not self._queue:
             return True  # nothing to hand over: no connection yet
+        queue = self._queue
         try:
             if self._shipper is None:
                 self._shipper = Shipper(self._storer)
-            if self._queue:
-                self._shipper.queue(list(self._queue))  # held there (ValueError: still here)
-                self._queue.clear()
+            if queue:
+                batch = [queue.popleft() for _ in range(len(queue))]
+                try:
+                    self._shipper.queue(batch)
+                except ValueError:  # a value marshal does not take, or a draft too long
+                    log.exception("could not ship %d audit events; storing them here", len(batch))
+                    queue.extendleft(reversed(batch))
+                    return False  # this batch only: the next one is shipped
             self._shipper.write()
-        except (OSError, ValueError):
+            if self._shipper.stalled(STALLED_AFTER):
+                raise OSError(f"the storing process has taken nothing for {STALLED_AFTER:g} s")
+        except OSError:
             self._stop_shipping("cannot hand audit events to the storing process")
             return False
         if self._shipper.pending:

@@ -13,20 +13,23 @@ whoever can connect to it could also read the store. Each frame is a 4-byte big-
 length and a ``marshal`` payload (C-speed, plain values only): ``(origins, fields,
 digests)``, the origins the drafts name (digest, identity, client), each draft's fields
 but its origin, and each one's origin's digest. A draft's time is a POSIX timestamp,
-which keeps the microsecond exactly for any date before the year 2200 (a float's spacing
-there is 0.24 us, and ``datetime.fromtimestamp`` rounds to the nearest microsecond). A
-draft's texts are already free of secrets: nothing secret leaves the worker.
+which keeps the microsecond exactly until the year 2242 (a float's spacing stays under a
+microsecond, 0.95 us from 2106, and ``datetime.fromtimestamp`` rounds to the nearest
+one). A draft's texts are already free of secrets: nothing secret leaves the worker.
 
 ``Shipper`` is the worker's end: it never blocks the event loop while the storer keeps up
 (what the socket does not take waits, whole frames with their drafts, and goes when it
 can); when the storer is gone, ``write`` raises ``OSError`` and ``unsent`` gives back the
-drafts of every frame that did not reach it whole, for the worker to store itself.
+drafts of every frame that did not reach it whole, for the worker to store itself. A
+frame written whole is the storer's: it stores it, or, killed, loses it.
 """
 
 from __future__ import annotations
 
 import marshal
+import select
 import socket
+import time
 from collections import deque
 from collections.abc import Sequence
 
@@ -54,13 +57,13 @@ def encode(drafts: Sequence[Draft]) -> bytes:
 
 def frames(drafts: Sequence[Draft]) -> list[tuple[bytes, Sequence[Draft]]]:
     """``drafts`` as frames of at most ``FRAME_LIMIT`` bytes, each with the drafts it
-    holds; one that alone is longer (impossible within a request's size limit) is left
-    out."""
+    holds (ValueError: one that alone is longer, impossible within a request's size
+    limit, or a value marshal does not take)."""
     frame = encode(drafts)
     if len(frame) - HEADER_BYTES <= FRAME_LIMIT:
         return [(frame, drafts)]
     if len(drafts) == 1:
-        return []
+        raise ValueError(f"an audit event of {len(frame)} bytes is longer than a frame")
     half = len(drafts) // 2
     return frames(drafts[:half]) + frames(drafts[half:])
 
@@ -107,10 +110,13 @@ class Shipper:
         self._pending: deque[tuple[bytes, Sequence[Draft]]] = deque()
         self._sent = 0  # bytes of the first pending frame already written
         self.pending = 0  # drafts in those frames
+        self._moved = time.monotonic()  # when the socket last took bytes, or had none to take
 
     def queue(self, drafts: Sequence[Draft]) -> None:
-        """Hold ``drafts`` to be written, in frames (ValueError, a value that is not plain,
-        before any is held)."""
+        """Hold ``drafts`` to be written, in frames (ValueError, before any is held: see
+        ``frames``)."""
+        if not self._pending:
+            self._moved = time.monotonic()  # the wait starts now
         for frame, held in frames(drafts):
             self._pending.append((frame, held))
             self.pending += len(held)
@@ -124,6 +130,7 @@ class Shipper:
                 self._sent += self._sock.send(memoryview(frame)[self._sent :])
             except (BlockingIOError, InterruptedError):
                 return False
+            self._moved = time.monotonic()
             if self._sent < len(frame):
                 return False
             self._pending.popleft()
@@ -131,25 +138,26 @@ class Shipper:
             self._sent = 0
         return True
 
+    def stalled(self, seconds: float) -> bool:
+        """Whether frames have waited ``seconds`` without the socket taking a byte."""
+        return bool(self._pending) and time.monotonic() - self._moved > seconds
+
     @property
     def fileno(self) -> int:
         return self._sock.fileno()
 
     def drain(self, timeout: float = CLOSE_TIMEOUT) -> None:
-        """Write every pending frame, waiting up to ``timeout`` (the worker is stopping)."""
-        if not self._pending:
-            return
-        self._sock.settimeout(timeout)
+        """Write every pending frame within ``timeout`` seconds in all (the worker is
+        stopping); TimeoutError, an OSError, when they have not all gone."""
+        deadline = time.monotonic() + timeout
         try:
-            while self._pending:
-                frame, held = self._pending[0]
-                self._sock.sendall(memoryview(frame)[self._sent :])
-                self._pending.popleft()
-                self.pending -= len(held)
-                self._sent = 0
+            while not self.write():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"audit events not handed over in {timeout:g} s")
+                select.select([], [self._sock], [], left)
         finally:
-            if self._sock.fileno() >= 0:
-                self._sock.setblocking(False)
+            self._moved = time.monotonic()
 
     def unsent(self) -> list[Draft]:
         """The drafts of every frame not written whole, now forgotten here."""

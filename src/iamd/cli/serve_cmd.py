@@ -107,6 +107,12 @@ def run_serve(args: argparse.Namespace) -> int:
     except (MasterKeyError, BootstrapError, SchemaError) as exc:
         print(f"iamd: {exc}", file=sys.stderr)
         return 2
+    if args.workers > 1:
+        # Each worker (and the audit storing process) counts into files here, and /metrics
+        # on any of them sums them all.
+        os.environ.setdefault(metrics_env, tempfile.mkdtemp(prefix="iamd-metrics-"))
+    # Only the storing process started here is named to the workers, never one inherited.
+    os.environ.pop("IAMD_AUDIT_STORER", None)
     with audit_storer.running(settings) as storer:
         if storer is not None:  # the workers ship their queued audit events there
             os.environ["IAMD_AUDIT_STORER"] = storer
@@ -135,9 +141,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     }
     if args.certfile:
         options.update(ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
-    if args.workers > 1:
-        # Each worker counts into files here, and /metrics on any of them sums them all.
-        os.environ.setdefault(metrics_env, tempfile.mkdtemp(prefix="iamd-metrics-"))
     if args.workers > 1 and workers.reuse_port_supported():
         try:
             return workers.serve(options, settings.host, settings.port, args.workers)

@@ -8,7 +8,9 @@ and applies retention, as a worker's recorder otherwise would. It is ``iamd serv
 
 - It listens on a Unix socket in a fresh directory of mode 0700; the workers find the
   socket in ``IAMD_AUDIT_STORER``. A frame that is too long or not a frame ends its
-  connection (logged); the worker then stores its events itself.
+  connection (logged), and is lost with whatever followed it in the socket; the worker
+  stores its later events itself. (Workers send neither: the test that sends them is
+  the only source.)
 - It ignores SIGINT: a terminal's CTRL+C reaches every process of the server, and the
   workers hand over their last events as they stop. On SIGTERM (sent once the workers
   have stopped), or when the process that started it is gone, it stops accepting, reads
