@@ -264,7 +264,7 @@ def test_an_event_that_cannot_be_built_is_logged_and_the_others_stored(
         recorder.close()
     found = db.run(False, lambda conn: audit_events.lookup(conn, None))
     assert [json.loads(f.event.record)["requestID"] for f in found] == ["r2"]
-    assert "could not build the audit event of r1" in caplog.text
+    assert "could not draft the audit event of r1" in caplog.text
 
 
 @pytest.mark.parametrize("every", [1, 10**9])
