@@ -248,6 +248,19 @@ class IamdServer:
         )
         return CliResult(done.returncode, done.stdout, done.stderr)
 
+    def set_root_password(self, account_id: str, password: str) -> None:
+        """Give ``account_id``'s root user ``password``, as ``iamd account password`` does."""
+        done = subprocess.run(
+            [sys.executable, "-m", "iamd.cli.main", "account", "password", account_id],
+            input=f"{password}\n",
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+
     def create_account(self, alias: str | None = None) -> Credentials:
         """A new account in this server's store, as ``iamd account create`` makes one.
 
@@ -417,3 +430,19 @@ def page(chromium: Any, iamd_server: IamdServer) -> Iterator[Any]:
         and not url.startswith(("data:", "about:"))
     ]
     assert not elsewhere, f"the page fetched from elsewhere: {elsewhere}"
+
+
+def children(pid: int) -> list[int]:
+    """The processes the server ``pid`` started (Linux, from /proc): its workers and its
+    audit storing process (not multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmdline:
+                found.append(int(entry.name))
+    return found

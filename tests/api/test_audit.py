@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from botocore.exceptions import ClientError
 from iamd.cli.idp import saml as idp_lib
 from iamd.cli.idp.oidc import IdpServer
 
-from .conftest import Credentials, IamdServer
+from .conftest import Credentials, IamdServer, children
 from .sts_support import allow, creds, policy, role, trust, user
 from .test_saml import federate, unsigned_sts
 from .test_web_identity import CLIENT_ID, _unsigned_sts
@@ -602,20 +601,6 @@ def test_a_write_acknowledged_before_a_crash_keeps_its_event(
         server.close_database()
 
 
-def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started (its workers, its audit storing process)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_every_read_answered_before_a_stop_is_in_the_trail(
@@ -635,7 +620,7 @@ def test_every_read_answered_before_a_stop_is_in_the_trail(
             sts = server.client("sts", owner)
             ids += [request_id(sts.get_caller_identity()) for _ in range(60)]
         assert server.process is not None
-        for pid in [server.process.pid, *_children(server.process.pid)]:
+        for pid in [server.process.pid, *children(server.process.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGINT)
         server.process.wait(timeout=60)

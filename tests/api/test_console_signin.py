@@ -4,8 +4,6 @@ required password change, slowed failures, sign-out, and the cookie's protection
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -80,16 +78,7 @@ def test_a_wrong_code_or_password_is_refused_and_failures_are_slowed(
 def test_the_root_user_signs_in_with_the_password_iamd_account_set(
     page: Any, iamd_server: IamdServer, account: Credentials
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "iamd.cli.main", "account", "password", account.account_id],
-        input="R00t-password-long\n",
-        env=iamd_server.env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    iamd_server.set_root_password(str(account.account_id), "R00t-password-long")
     sign_in(page, account.account_id, None, "R00t-password-long")
     page.wait_for_url("**/console")
     assert page.locator("#identity-arn").inner_text() == f"arn:aws:iam::{account.account_id}:root"

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -167,26 +165,13 @@ def test_an_unknown_user_name_is_recorded_in_its_account_and_hidden_everywhere(
     assert typed.lower() not in iamd_server.log_path.read_text(errors="replace").lower()
 
 
-def _set_root_password(server: IamdServer, account_id: str, password: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "iamd.cli.main", "account", "password", account_id],
-        input=f"{password}\n",
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-
-
 def test_wrong_passwords_of_a_user_and_of_the_root_are_recorded_as_aws_records_them(
     iamd_server: IamdServer, iam: Any, account: Credentials
 ) -> None:
     account_id = str(account.account_id)
     make_user(iam, "gus")
     user_id = iam.get_user(UserName="gus")["User"]["UserId"]
-    _set_root_password(iamd_server, account_id, "R00t-password-long")
+    iamd_server.set_root_password(account_id, "R00t-password-long")
     assert _sign_in(iamd_server, account_id, "gus", "not-it").status == 401
     assert _sign_in(iamd_server, account_id, None, "not-it-either").status == 401
     assert _sign_in(iamd_server, account_id, None, "R00t-password-long").status == 303

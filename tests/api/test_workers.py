@@ -13,27 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import IamdServer, _master_key
+from .conftest import IamdServer, _master_key, children
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances only on Linux"
 )
-
-
-def _children(pid: int) -> list[int]:
-    """The processes the server ``pid`` started: its workers and its audit storing process
-    (not multiprocessing's resource tracker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmdline:
-                found.append(int(entry.name))
-    return found
 
 
 ESTABLISHED, LISTEN = "01", "0A"
@@ -66,7 +50,7 @@ def _sockets_of(pid: int, inodes: set[str]) -> int:
 def _workers(pid: int, port: int) -> list[int]:
     """The server's workers: those of its processes that listen on ``port``."""
     listening = _inodes(port, LISTEN)
-    return [child for child in _children(pid) if _sockets_of(child, listening)]
+    return [child for child in children(pid) if _sockets_of(child, listening)]
 
 
 @pytest.fixture
@@ -103,12 +87,12 @@ def test_connections_are_spread_over_the_workers(two_workers: IamdServer) -> Non
 def test_sigterm_stops_every_worker_and_the_storing_process(two_workers: IamdServer) -> None:
     process = two_workers.process
     assert process is not None
-    children = _children(process.pid)
+    started = children(process.pid)
     assert len(_workers(process.pid, two_workers.port)) == 2
-    assert len(children) == 3  # and the audit storing process
+    assert len(started) == 3  # and the audit storing process
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    for pid in children:
+    for pid in started:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
 
 
