@@ -4,14 +4,13 @@ A committed write's event is appended in the write's own transaction, so the two
 or vanish together (``in_transaction``). Every other event (reads, refusals, failed
 authentication) is drafted when it is submitted (``submit``, ``event.draft``), while the
 request's objects it needs are at hand, queued, and composed and stored in batches:
-``INTERVAL`` after the first event of a batch,
-or as soon as ``BATCH`` are waiting, by a callback on the server's event loop, the thread
-that serves requests. Not a thread of its own: under CPython's GIL a second busy thread
-makes the event loop wait for it after every I/O wait, which cost more requests per
-second than the work itself. A read pays for its record and for its row in one batch of
-many, not for a write transaction of its own. Queued drafts are plain text in a tuple:
-the request's objects are let go at once, not carried through the garbage collector's
-generations until their batch is stored.
+``INTERVAL`` after the first event of a batch, or as soon as ``BATCH`` are waiting, by a
+callback on the server's event loop, the thread that serves requests. Not a thread of
+its own: under CPython's GIL a second busy thread makes the event loop wait for it after
+every I/O wait, which cost more requests per second than the work itself. A read pays
+for its record and for its row in one batch of many, not for a write transaction of its
+own. Queued drafts are plain text in a tuple: the request's objects are let go at once,
+not carried through the garbage collector's generations until their batch is stored.
 
 On SQLite the write-ahead log is checkpointed in a thread of the loop's executor (the copy
 runs in SQLite, without the GIL) once the batches since the last copy hold
@@ -34,11 +33,11 @@ process (``storer``): its drafts are then shipped there (``audit.shipping``) rat
 stored, and that process's own recorder composes and stores them (``accept``),
 checkpoints and applies retention. A read then costs its worker its draft and a share of
 one send per batch: the record's assembly, the insert, its write-ahead log and the
-checkpoints run on another core. Should
-the storing process be gone, or take nothing for ``STALLED_AFTER``, the worker logs it and
-stores its events itself from then on, those that had not reached it whole included. A
-frame that has reached it whole is its to store: if it is killed, it loses what it has
-received and not stored, as a killed worker loses its own queue.
+checkpoints run on another core. Should the storing process be gone, or take nothing for
+``STALLED_AFTER``, the worker logs it and stores its events itself from then on, those
+that had not reached it whole included. A frame that has reached it whole is its to
+store: if it is killed, it loses what it has received and not stored, as a killed worker
+loses its own queue.
 """
 
 from __future__ import annotations
@@ -226,10 +225,7 @@ class Recorder:
                 batch: list[Draft] = []
                 while self._queue and len(batch) < BATCH:
                     batch.append(self._queue.popleft())
-                try:
-                    rows = [row for d in batch for row in compose(d)]
-                except Exception:  # a draft that cannot be composed: the others still go
-                    rows = self._composed(batch)
+                rows = self._composed(batch)
                 hour = self._now().replace(minute=0, second=0, microsecond=0)
                 origins = self._origins_to_store(rows, hour)
                 try:
@@ -257,8 +253,9 @@ class Recorder:
     # -- shipping to the storing process ------------------------------------------------
 
     def _ship(self) -> bool:
-        """Hand the queue to the storing process; False when it cannot be reached (from
-        then on, this recorder stores its events itself)."""
+        """Hand the queue to the storing process; False when the queue is to be stored
+        here: it cannot be reached (and this recorder stores its events itself from then
+        on), or this batch cannot be shipped."""
         assert self._storer is not None  # INVARIANT: called only when shipping
         if self._shipper is None and not self._queue:
             return True  # nothing to hand over: no connection yet

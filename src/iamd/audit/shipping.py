@@ -150,14 +150,11 @@ class Shipper:
         """Write every pending frame within ``timeout`` seconds in all (the worker is
         stopping); TimeoutError, an OSError, when they have not all gone."""
         deadline = time.monotonic() + timeout
-        try:
-            while not self.write():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"audit events not handed over in {timeout:g} s")
-                select.select([], [self._sock], [], left)
-        finally:
-            self._moved = time.monotonic()
+        while not self.write():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"audit events not handed over in {timeout:g} s")
+            select.select([], [self._sock], [], left)
 
     def unsent(self) -> list[Draft]:
         """The drafts of every frame not written whole, now forgotten here."""
