@@ -88,6 +88,8 @@ def _clean(value: Any, hidden: frozenset[str], keys: dict[str, tuple[str, bool]]
     kind = type(value)
     if kind in _SCALARS:
         return value
+    if kind is dt.datetime:  # before the Mapping check, an abstract class's, which is slow
+        return trail_time(value)
     if kind is dict or isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -129,11 +131,20 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def trail_time(value: dt.datetime) -> str:
     """CloudTrail's response-element time: ``Mar 13, 2014 9:55:09 PM`` (UTC; no strftime,
-    which costs more than the rest of a record)."""
+    which costs more than the rest of a record). The last one is kept: the sessions minted
+    in one second expire in one second."""
+    last = _last_time[0]  # one (time, text) pair, replaced whole: safe across threads
+    if last[0] == value:  # an aware time never equals a naive one
+        return last[1]
     utc = value.astimezone(dt.UTC) if value.tzinfo else value
     hour = utc.hour % 12 or 12
     half = "AM" if utc.hour < 12 else "PM"
-    return (
+    text = (
         f"{_MONTHS[utc.month - 1]} {utc.day}, {utc.year} "
         f"{hour}:{utc.minute:02d}:{utc.second:02d} {half}"
     )
+    _last_time[0] = (value, text)
+    return text
+
+
+_last_time: list[tuple[dt.datetime | None, str]] = [(None, "")]

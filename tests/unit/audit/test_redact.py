@@ -60,3 +60,13 @@ def test_keys_times_and_binary_values() -> None:
 )
 def test_trail_time_is_cloudtrails_response_element_format(moment: dt.datetime, text: str) -> None:
     assert redact.trail_time(moment) == text
+
+
+def test_trail_time_of_one_instant_in_any_zone_and_of_the_next() -> None:
+    moment = dt.datetime(2020, 1, 24, 15, 41, 10, tzinfo=dt.UTC)
+    east = moment.astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    assert redact.trail_time(moment) == "Jan 24, 2020 3:41:10 PM"
+    assert redact.trail_time(east) == "Jan 24, 2020 3:41:10 PM"  # the same instant
+    assert redact.trail_time(moment.replace(tzinfo=None)) == "Jan 24, 2020 3:41:10 PM"
+    assert redact.trail_time(moment + dt.timedelta(seconds=1)) == "Jan 24, 2020 3:41:11 PM"
+    assert redact.trail_time(moment) == "Jan 24, 2020 3:41:10 PM"
