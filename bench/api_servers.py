@@ -33,6 +33,7 @@ from sqlalchemy import insert, select
 ACCOUNT = "123456789012"
 ROOT = Keys("test", "test")
 START_TIMEOUT = 90.0
+STOP_TIMEOUT = 20.0
 ROLE_PREFIX = "r-"
 SEEDED_PREFIX = "q-"  # sorts before ROLE_PREFIX: the first page is SQL-seeded roles
 USER = "bench-user"
@@ -57,6 +58,8 @@ class Server:
     """A server subprocess on a free port; a context manager that stops it."""
 
     name = "server"
+    start_timeout = START_TIMEOUT  # seconds to answer its first request
+    stop_timeout = STOP_TIMEOUT  # seconds from SIGTERM to its exit, before SIGKILL
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -97,7 +100,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
@@ -126,7 +129,7 @@ class Server:
             return
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=20)
