@@ -21,8 +21,10 @@ inserts.
 ``--audit-ab`` runs, for each worker count, iamd servers side by side instead of moto:
 the audit trail off (``IAMD_AUDIT=off``), on (its queued events stored by the storing
 process of ``iamd serve``) and on with the workers storing them (``IAMD_AUDIT_PROCESS=off``),
-and ends with each call's cost of the trail: the requests per second it took, median of
-the rounds.
+and ends with each call's cost of the trail: the requests per second it took, of the
+median runs and by the median of the rounds' own ratios. With ``--rounds``, each round
+measures a call on every server in turn, then the next call: a run is compared with
+runs a few seconds from it.
 
 The last lines read ``iamd/moto GetRole: R`` per call, R being the ratio of the median
 requests/s (iamd with the most workers), followed by each round's own ratio. Loopback
@@ -36,6 +38,7 @@ import datetime as dt
 import functools
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -136,9 +139,6 @@ class Bench:
             replay(server.endpoint, path, seconds=1, connections=self.args.connections)
             path.unlink()
 
-    def suite(self, server: Server, fx: Fixture) -> dict[str, Result]:
-        return {name: self.measure(server, name, fx, self.args.seconds) for name in self.calls}
-
     def sizes(self, workers: int) -> dict[tuple[str, int], Result]:
         """GetRole and ListRoles on one iamd with 100 roles, then with ``--large``."""
         results: dict[tuple[str, int], Result] = {}
@@ -238,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(1, args.rounds + 1):
             if args.rounds > 1:
                 print(f"round {number} of {args.rounds}", flush=True)
-            for server, fx in zip(servers, fixtures, strict=True):
-                for call, result in bench.suite(server, fx).items():
+            # Call by call, every server in turn: the runs compared are seconds apart.
+            for call in bench.calls:
+                for server, fx in zip(servers, fixtures, strict=True):
+                    result = bench.measure(server, call, fx, args.seconds)
                     rounds.setdefault(server.name, {}).setdefault(call, []).append(result)
         for server in reversed(servers):
             server.stop()
@@ -269,11 +271,15 @@ def main(argv: list[str] | None = None) -> int:
             for on in (IamdServer(workdir, w, t).name for t in ("on", "worker")):
                 for call in bench.calls:
                     slower = 1 - results[on][call].rate / results[off][call].rate
-                    each = ", ".join(
-                        f"{1 - b.rate / a.rate:+.1%}"
+                    own = [
+                        1 - b.rate / a.rate
                         for a, b in zip(rounds[off][call], rounds[on][call], strict=True)
+                    ]
+                    each = ", ".join(f"{x:+.1%}" for x in own)
+                    print(
+                        f"{on}: {call} {slower:+.1%} fewer requests/s, "
+                        f"{statistics.median(own):+.1%} by the median round (rounds: {each})"
                     )
-                    print(f"{on}: {call} {slower:+.1%} fewer requests/s (rounds: {each})")
     if "moto" in results:
         best = IamdServer(workdir, max(workers)).name
         for name in [n for n in names if n not in ("moto", best)] + [best]:
