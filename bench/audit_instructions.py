@@ -266,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{'':<18} {trail:<8} worker {on / 1000:7.0f}k, added {(on - off) / 1000:5.0f}k "
                 f"({(on - off) / off:+.1%})"
-                + (f"; storing process {storer / 1000:5.0f}k" if trail == "process" else "")
+                + (
+                    f"; storing process {storer / 1000:5.0f}k"
+                    if trail == "process" and not args.http
+                    else ""
+                )
             )
     return 0
 
