@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from iamd.audit.event import Facts
+from iamd.audit.event import Facts, draft
 from iamd.audit.recorder import Recorder
 from iamd.model.caller import Caller, CallerKind
 from iamd.store import audit_events
@@ -265,6 +265,24 @@ def test_an_event_that_cannot_be_built_is_logged_and_the_others_stored(
     found = db.run(False, lambda conn: audit_events.lookup(conn, None))
     assert [json.loads(f.event.record)["requestID"] for f in found] == ["r2"]
     assert "could not draft the audit event of r1" in caplog.text
+
+
+def test_a_received_draft_that_cannot_be_composed_is_logged_and_the_others_stored(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A frame's drafts are plain values: one whose time is not a number decodes, and
+    only its own event is lost."""
+    good = [draft(_facts(n)) for n in (1, 2)]
+    bad = good[0]._replace(request_id="r9", time="yesterday")  # type: ignore[arg-type]
+    recorder = Recorder(db, interval=60)
+    try:
+        recorder.accept([good[0], bad, good[1]])
+        recorder.flush()
+    finally:
+        recorder.close()
+    found = db.run(False, lambda conn: audit_events.lookup(conn, None))
+    assert sorted(json.loads(f.event.record)["requestID"] for f in found) == ["r1", "r2"]
+    assert "could not compose the audit event of r9" in caplog.text
 
 
 @pytest.mark.parametrize("every", [1, 10**9])

@@ -331,7 +331,7 @@ class Recorder:
             try:
                 rows.extend(compose(d))
             except Exception:
-                log.exception("could not build the audit event of %s", d.request_id)
+                log.exception("could not compose the audit event of %s", d.request_id)
         return rows
 
     def _origins_to_store(self, rows: Sequence[StoredEvent], hour: dt.datetime) -> list[Origin]:
